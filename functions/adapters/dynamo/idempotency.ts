@@ -1,0 +1,39 @@
+/**
+ * `Idempotency-Key` support through Powertools idempotency on DynamoDB: the first request with a key
+ * runs and its response is stored; a retry with the same key gets that response back without running
+ * again (even a 202); a concurrent retry while the first is still running gets a 409 to retry later.
+ * Keys are scoped by org and operation, so two orgs (or two endpoints) can use the same key.
+ */
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { dynamoClient } from '../../clients.js';
+import { config } from '../../config.js';
+
+export interface IdempotentCall<T> {
+  orgId: string;
+  operation: string;
+  key: string;
+  /** Part of the payload hash: the same key with a different body is rejected (422). */
+  body: unknown;
+  run: () => Promise<T>;
+}
+
+/** Stored responses expire after 24 h, matching the window a webhook sender retries in. */
+const EXPIRES_AFTER_SECONDS = 24 * 3600;
+
+export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<T> {
+  const persistenceStore = new DynamoDBPersistenceLayer({
+    tableName: config().tables.idempotency,
+    awsSdkV3Client: dynamoClient(),
+  });
+  const idempotencyConfig = new IdempotencyConfig({
+    eventKeyJmesPath: '[orgId, operation, key]',
+    payloadValidationJmesPath: 'body',
+    expiresAfterSeconds: EXPIRES_AFTER_SECONDS,
+  });
+  const wrapped = makeIdempotent(
+    async (_payload: { orgId: string; operation: string; key: string; body: unknown }) => call.run(),
+    { persistenceStore, config: idempotencyConfig, keyPrefix: 'leadrouter' },
+  );
+  return (await wrapped({ orgId: call.orgId, operation: call.operation, key: call.key, body: call.body })) as T;
+}

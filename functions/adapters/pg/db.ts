@@ -1,0 +1,55 @@
+/**
+ * Transactions against PostgreSQL. Every state change runs inside `withTransaction`, which retries
+ * the whole unit of work on deadlock (40P01) and serialization failure (40001): those abort the
+ * transaction before commit, so running it again is safe and keeps every invariant.
+ */
+import pg from 'pg';
+import { dbPool } from '../../clients.js';
+
+// DATE stays 'YYYY-MM-DD' (a recipient's local day is a calendar day, not an instant);
+// BIGINT (counts, ids) fits a JS number for every value this product can reach.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v);
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+export type Db = pg.PoolClient;
+
+const RETRYABLE = new Set(['40001', '40P01']);
+const MAX_ATTEMPTS = 8;
+
+function isRetryable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && RETRYABLE.has((error as { code?: string }).code ?? '');
+}
+
+export async function withTransaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
+  const pool = await dbPool();
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      client.release();
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      // A broken connection must not go back to the pool.
+      client.release(isConnectionError(error) ? (error as Error) : undefined);
+      if (!isRetryable(error) || attempt >= MAX_ATTEMPTS) throw error;
+      // Jittered backoff so that two retried transactions don't collide again in lockstep.
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
+    }
+  }
+}
+
+function isConnectionError(error: unknown): boolean {
+  const code = (error as { code?: string })?.code ?? '';
+  return code.startsWith('08') || code === '57P01' || code === 'ECONNRESET' || code === 'ECONNREFUSED';
+}
+
+/** A single read outside an explicit transaction. */
+export async function read<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+  const pool = await dbPool();
+  const out = await pool.query<T>(text, values);
+  return out.rows;
+}

@@ -1,0 +1,156 @@
+/**
+ * Leads in PostgreSQL: stored by the allocator (idempotently, keyed by the id ingest gave them),
+ * locked while a decision about them is made, listed with keyset paging.
+ */
+import type { LeadStatus, NormalizedLead } from '../../domain/types.js';
+import type { TraceEntry } from '../../domain/allocation.js';
+import { read, type Db } from './db.js';
+
+export interface LeadRow {
+  id: string;
+  orgId: string;
+  sourceId: string | null;
+  phone: string | null;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  state: string | null;
+  zip: string | null;
+  campaign: string | null;
+  externalId: string | null;
+  attributes: Record<string, unknown>;
+  status: LeadStatus;
+  reason: string | null;
+  trace: TraceEntry[] | null;
+  reassignmentCount: number;
+  receivedAt: Date;
+  statusChangedAt: Date;
+  updatedAt: Date;
+}
+
+export const LEAD_COLUMNS = `id, org_id AS "orgId", source_id AS "sourceId", phone, email, first_name AS "firstName",
+  last_name AS "lastName", state, zip, campaign, external_id AS "externalId", attributes, status, reason, trace,
+  reassignment_count AS "reassignmentCount", received_at AS "receivedAt", status_changed_at AS "statusChangedAt",
+  updated_at AS "updatedAt"`;
+
+/** Inserts the lead unless a row with its id exists; true when this call inserted it. */
+export async function insertLeadIfAbsent(
+  db: Db,
+  input: { id: string; orgId: string; sourceId: string | null; receivedAt: Date; lead: NormalizedLead },
+): Promise<boolean> {
+  const l = input.lead;
+  const out = await db.query(
+    `INSERT INTO leads (id, org_id, source_id, phone, email, first_name, last_name, state, zip, campaign, external_id,
+       attributes, status, received_at, status_changed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'queued', $13, $13)
+     ON CONFLICT (id) DO NOTHING`,
+    [
+      input.id,
+      input.orgId,
+      input.sourceId,
+      l.phone,
+      l.email,
+      l.firstName,
+      l.lastName,
+      l.state,
+      l.zip,
+      l.campaign,
+      l.externalId,
+      JSON.stringify(l.attributes ?? {}),
+      input.receivedAt,
+    ],
+  );
+  return (out.rowCount ?? 0) > 0;
+}
+
+/** Locks the lead row: every decision about one lead is serialised on it (first in the lock order). */
+export async function lockLead(db: Db, orgId: string, leadId: string): Promise<LeadRow | undefined> {
+  const out = await db.query<LeadRow>(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1 AND org_id = $2 FOR UPDATE`, [
+    leadId,
+    orgId,
+  ]);
+  return out.rows[0];
+}
+
+export async function setLeadStatus(
+  db: Db,
+  input: {
+    leadId: string;
+    status: LeadStatus;
+    reason: string | null;
+    trace?: TraceEntry[] | null;
+    at: Date;
+    reassignmentIncrement?: number;
+  },
+): Promise<void> {
+  await db.query(
+    `UPDATE leads SET status = $2, reason = $3, trace = COALESCE($4::jsonb, trace), status_changed_at = $5,
+       updated_at = $5, reassignment_count = reassignment_count + $6
+     WHERE id = $1`,
+    [
+      input.leadId,
+      input.status,
+      input.reason,
+      input.trace === undefined ? null : JSON.stringify(input.trace),
+      input.at,
+      input.reassignmentIncrement ?? 0,
+    ],
+  );
+}
+
+/** The recipient who most recently held another lead with this phone (returning contact). */
+export async function findReturningRecipient(
+  db: Db,
+  orgId: string,
+  phone: string | null,
+  leadId: string,
+): Promise<string | null> {
+  if (!phone) return null;
+  const out = await db.query<{ recipientId: string }>(
+    `SELECT a.recipient_id AS "recipientId"
+     FROM leads l JOIN assignments a ON a.lead_id = l.id
+     WHERE l.org_id = $1 AND l.phone = $2 AND l.id <> $3 AND a.recipient_id IS NOT NULL
+     ORDER BY a.assigned_at DESC LIMIT 1`,
+    [orgId, phone, leadId],
+  );
+  return out.rows[0]?.recipientId ?? null;
+}
+
+export async function getLead(orgId: string, leadId: string): Promise<LeadRow | undefined> {
+  const rows = await read<LeadRow>(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1 AND org_id = $2`, [leadId, orgId]);
+  return rows[0];
+}
+
+export interface LeadFilter {
+  status?: string;
+  state?: string;
+  campaign?: string;
+  recipientId?: string;
+  limit: number;
+  /** Keyset cursor: the (receivedAt, id) of the last row of the previous page. */
+  after?: { receivedAt: string; id: string };
+}
+
+export async function listLeads(orgId: string, f: LeadFilter): Promise<LeadRow[]> {
+  const where = ['l.org_id = $1'];
+  const values: unknown[] = [orgId];
+  const add = (sql: string, v: unknown) => {
+    values.push(v);
+    where.push(sql.replace('?', `$${values.length}`));
+  };
+  if (f.status) add('l.status = ?', f.status);
+  if (f.state) add('l.state = ?', f.state);
+  if (f.campaign) add('l.campaign = ?', f.campaign);
+  if (f.recipientId)
+    add('EXISTS (SELECT 1 FROM assignments a WHERE a.lead_id = l.id AND a.recipient_id = ? AND a.ended_at IS NULL)', f.recipientId);
+  if (f.after) {
+    values.push(f.after.receivedAt, f.after.id);
+    where.push(`(l.received_at, l.id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`);
+  }
+  values.push(f.limit);
+  return read<LeadRow>(
+    `SELECT ${LEAD_COLUMNS} FROM leads l WHERE ${where.join(' AND ')}
+     ORDER BY l.received_at DESC, l.id DESC LIMIT $${values.length}`,
+    values,
+  );
+}

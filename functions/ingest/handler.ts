@@ -1,0 +1,20 @@
+/**
+ * `POST /webhooks/leads` — Make.com, Zapier, forms and sheets post leads here (SPEC §5–6).
+ */
+import type { Context } from 'aws-lambda';
+import { runIdempotent } from '../adapters/dynamo/idempotency.js';
+import { config } from '../config.js';
+import { parseObjectBody } from '../http/body.js';
+import { header, httpHandler, json, type HttpEvent } from '../http/middleware.js';
+import { authenticateSource } from '../usecases/authenticateSource.js';
+import { ingestLead } from '../usecases/ingestLead.js';
+
+export const handler = httpHandler(async (event: HttpEvent, _context: Context) => {
+  const source = await authenticateSource(header(event, 'x-webhook-secret'));
+  const body = parseObjectBody(event, config().maxWebhookBodyBytes);
+  const key = header(event, 'idempotency-key');
+  const result = key
+    ? await runIdempotent({ orgId: source.orgId, operation: 'lead', key, body, run: () => ingestLead(source, body) })
+    : await ingestLead(source, body);
+  return json(result.statusCode, result.body);
+});
