@@ -1,0 +1,230 @@
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+  type Message,
+  type MessageAttributeValue,
+} from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { lambdaContext } from './lambdaContext.js';
+
+export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void> | SQSBatchResponse | void;
+
+export interface SqsPollerOptions {
+  endpoint: string;
+  queueUrl: string;
+  queueArn: string;
+  handler: SqsLambdaHandler;
+  /** Records per invocation, 1–10 (Lambda's FIFO maximum is 10). Default 10. */
+  batchSize?: number;
+  /** Long-poll wait, 1–20 s. Default 20; `stop()` aborts a waiting poll, so it does not delay shutdown. */
+  waitTimeSeconds?: number;
+  /** Concurrent pollers, i.e. concurrent invocations. Default 2. */
+  pollers?: number;
+  /** Overrides the queue's visibility timeout per receive (tests use 1 s to see redelivery fast). */
+  visibilityTimeout?: number;
+  /** Name in the Lambda context (logs, metrics). Default `allocator`. */
+  functionName?: string;
+  /** Invocation timeout for `getRemainingTimeInMillis()`. Default: the visibility timeout, or 30 s. */
+  timeoutMs?: number;
+  /** Handler errors and SQS errors; the poller itself keeps going. Default: console.error. */
+  onError?: (error: unknown) => void;
+}
+
+export interface SqsPoller {
+  /** Stops receiving and waits for the invocations in flight to finish and settle their messages. */
+  stop(): Promise<void>;
+  /**
+   * Resolves once the queue holds no message at all (visible, in flight or delayed) and no invocation
+   * is running; rejects after `timeoutMs` (default 30 s). A message waiting out its visibility timeout
+   * after a failure still counts, so this also waits for redeliveries and dead-lettering.
+   */
+  idle(timeoutMs?: number): Promise<void>;
+}
+
+/**
+ * The local stand-in for Lambda's SQS event source mapping. Each poller loops: long-poll a batch,
+ * invoke the handler with an `SQSEvent` shaped exactly like Lambda's, then delete what succeeded:
+ *
+ * - handler returns `{ batchItemFailures }`: every other record is deleted (partial batch response,
+ *   `ReportBatchItemFailures`). An identifier that is not in the batch fails the whole batch, as on AWS.
+ * - handler throws: nothing is deleted; all records reappear after the visibility timeout.
+ * - FIFO: a record after a failed one of the same message group is kept too, so the group's order
+ *   holds even if a handler forgot to report it (Lambda trusts the handler here; Powertools'
+ *   `SqsFifoPartialProcessor` reports them). fauxqs hands out one message per group per receive, so
+ *   locally a batch rarely holds two of one group.
+ *
+ * Redelivery and dead-lettering after `maxReceiveCount` are the queue's job (fauxqs does them).
+ */
+export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
+  const client = new SQSClient({
+    endpoint: opts.endpoint,
+    region: regionOf(opts.queueArn),
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const onError = opts.onError ?? ((error: unknown) => console.error('[sqs poller]', error));
+  const abort = new AbortController();
+  let inFlight = 0;
+
+  async function pollOnce(): Promise<void> {
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: opts.queueUrl,
+        MaxNumberOfMessages: opts.batchSize ?? 10,
+        WaitTimeSeconds: opts.waitTimeSeconds ?? 20,
+        VisibilityTimeout: opts.visibilityTimeout,
+        AttributeNames: ['All'],
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+      { abortSignal: abort.signal },
+    );
+    if (Messages.length === 0) return;
+    inFlight++;
+    try {
+      await invokeAndSettle(Messages);
+    } finally {
+      inFlight--;
+    }
+  }
+
+  async function invokeAndSettle(messages: Message[]): Promise<void> {
+    const records = messages.map((message) => toSqsRecord(message, opts.queueArn));
+    const timeoutMs = opts.timeoutMs ?? (opts.visibilityTimeout ?? 30) * 1000;
+    let response: SQSBatchResponse | void;
+    try {
+      response = await opts.handler({ Records: records }, lambdaContext(opts.functionName ?? 'allocator', { timeoutMs }));
+    } catch (error) {
+      onError(error);
+      return;
+    }
+    const done = recordsToDelete(records, response);
+    if (done.length === 0) return;
+    const result = await client.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: opts.queueUrl,
+        Entries: done.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
+      }),
+    );
+    if (result.Failed?.length) onError(new Error(`could not delete ${result.Failed.length} processed message(s): ${JSON.stringify(result.Failed)}`));
+  }
+
+  async function loop(): Promise<void> {
+    while (!abort.signal.aborted) {
+      try {
+        await pollOnce();
+      } catch (error) {
+        if (abort.signal.aborted) return;
+        onError(error);
+        // The queue server is down or restarting: do not spin.
+        await sleep(1_000);
+      }
+    }
+  }
+
+  const loops = Array.from({ length: opts.pollers ?? 2 }, () => loop());
+
+  return {
+    async stop() {
+      abort.abort();
+      await Promise.all(loops);
+      client.destroy();
+    },
+    async idle(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        if (inFlight === 0 && (await messagesInQueue(client, opts.queueUrl)) === 0 && inFlight === 0) return;
+        if (Date.now() > deadline) throw new Error(`queue ${opts.queueUrl} not idle after ${timeoutMs} ms`);
+        await sleep(50);
+      }
+    },
+  };
+}
+
+/**
+ * Which records to delete given the handler's answer, following Lambda's rules for
+ * `ReportBatchItemFailures` (plus keeping later records of a failed FIFO group, see above).
+ */
+export function recordsToDelete(records: SQSRecord[], response: SQSBatchResponse | void): SQSRecord[] {
+  const failures = response?.batchItemFailures ?? [];
+  const ids = new Set(records.map((record) => record.messageId));
+  // Lambda: a null, empty or unknown identifier means the whole batch failed.
+  if (failures.some((failure) => !failure.itemIdentifier || !ids.has(failure.itemIdentifier))) return [];
+  const failed = new Set(failures.map((failure) => failure.itemIdentifier));
+  const blockedGroups = new Set<string>();
+  const toDelete: SQSRecord[] = [];
+  for (const record of records) {
+    const group = record.attributes.MessageGroupId;
+    if (failed.has(record.messageId) || (group !== undefined && blockedGroups.has(group))) {
+      if (group !== undefined) blockedGroups.add(group);
+      continue;
+    }
+    toDelete.push(record);
+  }
+  return toDelete;
+}
+
+/** One received message as Lambda puts it in `event.Records` (camelCase, binary values base64). */
+export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  const record: SQSRecord = {
+    messageId: message.MessageId ?? '',
+    receiptHandle: message.ReceiptHandle ?? '',
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? '000000000000',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(attributes.SequenceNumber !== undefined && { SequenceNumber: attributes.SequenceNumber }),
+      ...(attributes.MessageGroupId !== undefined && { MessageGroupId: attributes.MessageGroupId }),
+      ...(attributes.MessageDeduplicationId !== undefined && { MessageDeduplicationId: attributes.MessageDeduplicationId }),
+    },
+    messageAttributes: toLambdaMessageAttributes(message.MessageAttributes ?? {}),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: queueArn,
+    awsRegion: regionOf(queueArn),
+  };
+  if (message.MD5OfMessageAttributes) record.md5OfMessageAttributes = message.MD5OfMessageAttributes;
+  return record;
+}
+
+function toLambdaMessageAttributes(attributes: Record<string, MessageAttributeValue>): SQSMessageAttributes {
+  return Object.fromEntries(
+    Object.entries(attributes).map(([name, value]) => [
+      name,
+      {
+        ...(value.StringValue !== undefined && { stringValue: value.StringValue }),
+        ...(value.BinaryValue !== undefined && { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+        stringListValues: value.StringListValues ?? [],
+        binaryListValues: (value.BinaryListValues ?? []).map((bytes) => Buffer.from(bytes).toString('base64')),
+        dataType: value.DataType ?? 'String',
+      },
+    ]),
+  );
+}
+
+/** `arn:aws:sqs:<region>:<account>:<name>` → region. */
+function regionOf(queueArn: string): string {
+  return queueArn.split(':')[3] || 'us-east-1';
+}
+
+async function messagesInQueue(client: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await client.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
