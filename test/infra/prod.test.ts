@@ -1,0 +1,77 @@
+/**
+ * What `-c stage=prod` changes: data survives `cdk destroy` and mistakes, the database gets a reader in
+ * a second AZ, and the VPC a NAT gateway per AZ. Built once, without bundling.
+ */
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { tables } from '../../functions/adapters/dynamo/tables.js';
+import { buildApp, type BuiltApp } from './app.js';
+
+let built: BuiltApp;
+let template: Template;
+
+beforeAll(() => {
+  built = buildApp('prod');
+  template = built.template;
+});
+
+describe('prod stage', () => {
+  it('names the stack after the stage', () => {
+    expect(built.stack.stackName).toBe('Leadrouter-prod');
+  });
+
+  it('protects the database: deletion protection, snapshot on delete, 14 days of backups', () => {
+    template.hasResource('AWS::RDS::DBCluster', {
+      DeletionPolicy: 'Snapshot',
+      Properties: Match.objectLike({ DeletionProtection: true, BackupRetentionPeriod: 14 }),
+    });
+  });
+
+  it('runs a Serverless v2 writer and a reader that scales with it', () => {
+    template.resourceCountIs('AWS::RDS::DBInstance', 2);
+    template.hasResourceProperties('AWS::RDS::DBCluster', {
+      ServerlessV2ScalingConfiguration: { MinCapacity: 1, MaxCapacity: 16 },
+    });
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      DBInstanceClass: 'db.serverless',
+      PromotionTier: 1,
+    });
+  });
+
+  it('retains the tables, with deletion protection', () => {
+    const found = template.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(found)).toHaveLength(Object.keys(tables).length);
+    for (const table of Object.values(found)) {
+      expect(table.DeletionPolicy).toBe('Retain');
+      expect(table.Properties.DeletionProtectionEnabled).toBe(true);
+    }
+  });
+
+  it('has a NAT gateway per AZ', () => {
+    template.resourceCountIs('AWS::EC2::NatGateway', 2);
+  });
+
+  it('logs at INFO and keeps logs for three months', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ STAGE: 'prod', POWERTOOLS_LOG_LEVEL: 'INFO' }) },
+    });
+    for (const group of Object.values(template.findResources('AWS::Logs::LogGroup'))) {
+      expect(group.Properties.RetentionInDays).toBe(90);
+    }
+  });
+
+  it('takes the webhook throttle from context', () => {
+    const raised = buildApp('prod', { context: { webhookRateLimit: 500, webhookBurstLimit: 1000 } });
+    raised.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      RouteSettings: Match.objectLike({
+        'POST /webhooks/leads': { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      }),
+    });
+  });
+
+  it('has no unacknowledged cdk-nag finding', () => {
+    const report = new AwsSolutionsChecks().validateScope(built.stack);
+    expect(report.violations.map((v) => `${v.severity} ${v.ruleName}`)).toEqual([]);
+  });
+});
