@@ -58,7 +58,11 @@ export async function startDynamo(opts: StartDynamoOptions = {}): Promise<Runnin
  * start. Key attributes are strings: every key the adapters write is a composed string.
  */
 export async function ensureTables(endpoint: string, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   try {
     await Promise.all((Object.keys(tables) as TableName[]).map((table) => ensureTable(client, table, env)));
   } finally {
@@ -76,7 +80,14 @@ async function ensureTable(client: DynamoDBClient, table: TableName, env: NodeJS
     attributes.push({ AttributeName: spec.sortKey, AttributeType: 'S' });
   }
   try {
-    await client.send(new CreateTableCommand({ TableName: name, KeySchema: keys, AttributeDefinitions: attributes, BillingMode: 'PAY_PER_REQUEST' }));
+    await client.send(
+      new CreateTableCommand({
+        TableName: name,
+        KeySchema: keys,
+        AttributeDefinitions: attributes,
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
   } catch (error) {
     if (!(error instanceof ResourceInUseException)) throw error;
   }

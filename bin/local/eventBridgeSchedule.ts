@@ -38,10 +38,13 @@ export function toCronerSchedule(expression: string): CronerSchedule {
 function fromRate(value: number, unitWord: string, expression: string): CronerSchedule {
   const unit = unitWord.replace(/s$/, '') as RateUnit;
   // EventBridge itself rejects `rate(1 minutes)` and `rate(5 minute)`.
-  if (value < 1 || (value === 1) !== (unitWord === unit)) throw new Error(`Invalid rate expression: ${expression}`);
+  if (value < 1 || (value === 1) !== (unitWord === unit))
+    throw new Error(`Invalid rate expression: ${expression}`);
   const always = () => true;
-  if (unit === 'minute' && 60 % value === 0) return { pattern: value === 1 ? '0 * * * * *' : `0 */${value} * * * *`, matchesYear: always };
-  if (unit === 'hour' && 24 % value === 0) return { pattern: value === 1 ? '0 0 * * * *' : `0 0 */${value} * * *`, matchesYear: always };
+  if (unit === 'minute' && 60 % value === 0)
+    return { pattern: value === 1 ? '0 * * * * *' : `0 */${value} * * * *`, matchesYear: always };
+  if (unit === 'hour' && 24 % value === 0)
+    return { pattern: value === 1 ? '0 0 * * * *' : `0 0 */${value} * * *`, matchesYear: always };
   if (unit === 'day' && value === 1) return { pattern: '0 0 0 * * *', matchesYear: always };
   const base = { minute: '0 * * * * *', hour: '0 0 * * * *', day: '0 0 0 * * *' }[unit];
   return { pattern: base, interval: value * UNIT_SECONDS[unit], matchesYear: always };
@@ -49,9 +52,18 @@ function fromRate(value: number, unitWord: string, expression: string): CronerSc
 
 function fromCron(body: string, expression: string): CronerSchedule {
   const fields = body.trim().split(/\s+/);
-  if (fields.length !== 6) throw new Error(`EventBridge cron needs 6 fields (min hour day month weekday year): ${expression}`);
-  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [string, string, string, string, string, string];
-  if (dayOfMonth !== '?' && dayOfWeek !== '?') throw new Error(`EventBridge cron needs '?' in day-of-month or day-of-week: ${expression}`);
+  if (fields.length !== 6)
+    throw new Error(`EventBridge cron needs 6 fields (min hour day month weekday year): ${expression}`);
+  const [minutes, hours, dayOfMonth, month, dayOfWeek, year] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (dayOfMonth !== '?' && dayOfWeek !== '?')
+    throw new Error(`EventBridge cron needs '?' in day-of-month or day-of-week: ${expression}`);
   if (/W/i.test(dayOfMonth)) throw new Error(`'W' (nearest weekday) is not supported locally: ${expression}`);
   const pattern = ['0', minutes, hours, wildcard(dayOfMonth), month, weekdays(dayOfWeek)].join(' ');
   return { pattern, matchesYear: yearMatcher(year, expression) };

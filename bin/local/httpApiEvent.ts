@@ -17,13 +17,18 @@ export interface MatchedRoute {
 }
 
 /** Text bodies reach the function as UTF-8 strings; everything else base64, like API Gateway. */
-const TEXT_CONTENT_TYPE = /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript|csv|ld\+json|problem\+json)\b|application\/[\w.+-]+\+(json|xml)\b)/i;
+const TEXT_CONTENT_TYPE =
+  /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript|csv|ld\+json|problem\+json)\b|application\/[\w.+-]+\+(json|xml)\b)/i;
 
 /**
  * Picks the route API Gateway would: the most specific path wins (literal segments over `{param}`
  * over a greedy `{proxy+}`), and a route for the exact method wins over `ANY`. Undefined when none.
  */
-export function matchRoute<R extends HttpRouteSpec>(routes: readonly R[], method: string, path: string): { route: R; match: MatchedRoute } | undefined {
+export function matchRoute<R extends HttpRouteSpec>(
+  routes: readonly R[],
+  method: string,
+  path: string,
+): { route: R; match: MatchedRoute } | undefined {
   const requestSegments = path.split('/').slice(1);
   let best: { route: R; match: MatchedRoute; score: number[] } | undefined;
   for (const route of routes) {
@@ -86,15 +91,24 @@ function decode(value: string): string {
  * query parameters joined by commas, text bodies as strings and others base64, and the
  * `x-forwarded-*` headers API Gateway adds.
  */
-export function toHttpApiEvent(req: IncomingMessage, body: Buffer, route: MatchedRoute, now: Date = new Date()): APIGatewayProxyEventV2 {
+export function toHttpApiEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  route: MatchedRoute,
+  now: Date = new Date(),
+): APIGatewayProxyEventV2 {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const rawPath = (req.url ?? '/').split('?')[0] ?? '/';
-  const rawQueryString = (req.url ?? '').includes('?') ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1) : '';
+  const rawQueryString = (req.url ?? '').includes('?')
+    ? (req.url ?? '').slice((req.url ?? '').indexOf('?') + 1)
+    : '';
   const sourceIp = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
   const headers = joinedHeaders(req.rawHeaders);
   const cookies = headers.cookie?.split(/;\s*/).filter(Boolean);
   delete headers.cookie;
-  headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${sourceIp}` : sourceIp;
+  headers['x-forwarded-for'] = headers['x-forwarded-for']
+    ? `${headers['x-forwarded-for']}, ${sourceIp}`
+    : sourceIp;
   headers['x-forwarded-proto'] ??= 'http';
   headers['x-forwarded-port'] ??= String(req.socket.localPort ?? 80);
   const domainName = headers.host ?? 'localhost';
@@ -112,7 +126,13 @@ export function toHttpApiEvent(req: IncomingMessage, body: Buffer, route: Matche
       apiId: 'local',
       domainName,
       domainPrefix: domainName.split('.')[0]?.split(':')[0] ?? 'localhost',
-      http: { method, path: rawPath, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey: route.routeKey,
       stage: '$default',

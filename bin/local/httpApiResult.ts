@@ -31,9 +31,13 @@ export function writeHttpApiResult(res: ServerResponse, result: unknown, request
     return;
   }
   for (const [name, value] of Object.entries(result.headers ?? {})) res.setHeader(name, String(value));
-  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) res.setHeader(name, values.map(String));
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {}))
+    res.setHeader(name, values.map(String));
   if (result.cookies?.length) res.setHeader('set-cookie', result.cookies);
-  const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
+  const body =
+    result.body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8');
   res.setHeader('content-length', body.length);
   res.writeHead(statusCode);
   res.end(body);
@@ -45,8 +49,18 @@ function isStructured(result: unknown): result is HttpApiResult {
 }
 
 /** The product's error shape (`{"error", "message"}`) for answers the gateway itself gives. */
-export function writeJsonError(res: ServerResponse, statusCode: number, error: string, message: string, headers: Record<string, string> = {}): void {
+export function writeJsonError(
+  res: ServerResponse,
+  statusCode: number,
+  error: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   const body = JSON.stringify({ error, message });
-  res.writeHead(statusCode, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(statusCode, {
+    ...headers,
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
   res.end(body);
 }

@@ -38,7 +38,8 @@ const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export function createHttpGateway(opts: HttpGatewayOptions): RequestListener {
   const maxBodyBytes = opts.maxBodyBytes ?? API_GATEWAY_MAX_BODY_BYTES;
   const apiFirstSegments = new Set(opts.routes.map((route) => route.path.split('/')[1] ?? ''));
-  const onError = opts.onError ?? ((error: unknown) => console.error('[http gateway] handler failed:', error));
+  const onError =
+    opts.onError ?? ((error: unknown) => console.error('[http gateway] handler failed:', error));
 
   return (req, res) => {
     void (async () => {
@@ -47,23 +48,36 @@ export function createHttpGateway(opts: HttpGatewayOptions): RequestListener {
       const found = matchRoute(opts.routes, method, path);
       if (!found) {
         const isApiPath = apiFirstSegments.has(path.split('/')[1] ?? '');
-        if (opts.staticDir && (method === 'GET' || method === 'HEAD') && !isApiPath && (await serveStatic(req, res, opts.staticDir))) return;
+        if (
+          opts.staticDir &&
+          (method === 'GET' || method === 'HEAD') &&
+          !isApiPath &&
+          (await serveStatic(req, res, opts.staticDir))
+        )
+          return;
         writeJsonError(res, 404, 'not_found', `No route for ${method} ${path}`);
         return;
       }
       const body = await readBody(req, maxBodyBytes);
       if (body === 'too_large') {
         // Not reading the rest: close the connection instead of draining a huge upload.
-        writeJsonError(res, 413, 'payload_too_large', `Request body exceeds ${maxBodyBytes} bytes`, { connection: 'close' });
+        writeJsonError(res, 413, 'payload_too_large', `Request body exceeds ${maxBodyBytes} bytes`, {
+          connection: 'close',
+        });
         return;
       }
       const event = toHttpApiEvent(req, body, found.match);
       let result: unknown;
       try {
-        result = await found.route.handler(event, lambdaContext(found.route.functionName ?? 'http', { timeoutMs: found.route.timeoutMs ?? 30_000 }));
+        result = await found.route.handler(
+          event,
+          lambdaContext(found.route.functionName ?? 'http', { timeoutMs: found.route.timeoutMs ?? 30_000 }),
+        );
       } catch (error) {
         onError(error, event);
-        writeJsonError(res, 500, 'internal', 'Internal Server Error', { 'apigw-requestid': event.requestContext.requestId });
+        writeJsonError(res, 500, 'internal', 'Internal Server Error', {
+          'apigw-requestid': event.requestContext.requestId,
+        });
         return;
       }
       writeHttpApiResult(res, result, event.requestContext.requestId);

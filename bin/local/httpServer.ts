@@ -7,7 +7,9 @@ import type { Server } from 'node:http';
  */
 export async function closeHttpServer(server: Server, graceMs = 2_000): Promise<void> {
   if (!server.listening) return;
-  const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  const closed = new Promise<void>((resolve, reject) =>
+    server.close((error) => (error ? reject(error) : resolve())),
+  );
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), graceMs);
   try {

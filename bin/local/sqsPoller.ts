@@ -2,14 +2,18 @@ import {
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
-  SQSClient,
+  type SQSClient,
   type Message,
   type MessageAttributeValue,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 import { lambdaContext } from './lambdaContext.js';
+import { localSqsClient } from './localSqsClient.js';
 
-export type SqsLambdaHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void> | SQSBatchResponse | void;
+export type SqsLambdaHandler = (
+  event: SQSEvent,
+  context: Context,
+) => Promise<SQSBatchResponse | void> | SQSBatchResponse | void;
 
 export interface SqsPollerOptions {
   endpoint: string;
@@ -58,11 +62,7 @@ export interface SqsPoller {
  * Redelivery and dead-lettering after `maxReceiveCount` are the queue's job (fauxqs does them).
  */
 export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
-  const client = new SQSClient({
-    endpoint: opts.endpoint,
-    region: regionOf(opts.queueArn),
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  const client = localSqsClient(opts.endpoint, regionOf(opts.queueArn));
   const onError = opts.onError ?? ((error: unknown) => console.error('[sqs poller]', error));
   const abort = new AbortController();
   let inFlight = 0;
@@ -94,7 +94,10 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
     const timeoutMs = opts.timeoutMs ?? (opts.visibilityTimeout ?? 30) * 1000;
     let response: SQSBatchResponse | void;
     try {
-      response = await opts.handler({ Records: records }, lambdaContext(opts.functionName ?? 'allocator', { timeoutMs }));
+      response = await opts.handler(
+        { Records: records },
+        lambdaContext(opts.functionName ?? 'allocator', { timeoutMs }),
+      );
     } catch (error) {
       onError(error);
       return;
@@ -107,7 +110,12 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
         Entries: done.map((record, index) => ({ Id: String(index), ReceiptHandle: record.receiptHandle })),
       }),
     );
-    if (result.Failed?.length) onError(new Error(`could not delete ${result.Failed.length} processed message(s): ${JSON.stringify(result.Failed)}`));
+    if (result.Failed?.length)
+      onError(
+        new Error(
+          `could not delete ${result.Failed.length} processed message(s): ${JSON.stringify(result.Failed)}`,
+        ),
+      );
   }
 
   async function loop(): Promise<void> {
@@ -179,7 +187,9 @@ export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
       ...(attributes.SequenceNumber !== undefined && { SequenceNumber: attributes.SequenceNumber }),
       ...(attributes.MessageGroupId !== undefined && { MessageGroupId: attributes.MessageGroupId }),
-      ...(attributes.MessageDeduplicationId !== undefined && { MessageDeduplicationId: attributes.MessageDeduplicationId }),
+      ...(attributes.MessageDeduplicationId !== undefined && {
+        MessageDeduplicationId: attributes.MessageDeduplicationId,
+      }),
     },
     messageAttributes: toLambdaMessageAttributes(message.MessageAttributes ?? {}),
     md5OfBody: message.MD5OfBody ?? '',
@@ -197,9 +207,13 @@ function toLambdaMessageAttributes(attributes: Record<string, MessageAttributeVa
       name,
       {
         ...(value.StringValue !== undefined && { stringValue: value.StringValue }),
-        ...(value.BinaryValue !== undefined && { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
+        ...(value.BinaryValue !== undefined && {
+          binaryValue: Buffer.from(value.BinaryValue).toString('base64'),
+        }),
         stringListValues: value.StringListValues ?? [],
-        binaryListValues: (value.BinaryListValues ?? []).map((bytes) => Buffer.from(bytes).toString('base64')),
+        binaryListValues: (value.BinaryListValues ?? []).map((bytes) =>
+          Buffer.from(bytes).toString('base64'),
+        ),
         dataType: value.DataType ?? 'String',
       },
     ]),
@@ -215,7 +229,11 @@ async function messagesInQueue(client: SQSClient, queueUrl: string): Promise<num
   const { Attributes = {} } = await client.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
     }),
   );
   return (

@@ -2,9 +2,9 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import {
   CreateQueueCommand,
   SendMessageCommand,
-  SQSClient,
   type MessageAttributeValue as SdkMessageAttributeValue,
 } from '@aws-sdk/client-sqs';
+import { localSqsClient } from './localSqsClient.js';
 
 /**
  * fauxqs keeps queues in memory only ("no persistence across restarts", its README says). So that a
@@ -64,7 +64,11 @@ interface InspectedMessage {
 export interface InspectedQueue {
   name: string;
   attributes: Record<string, string>;
-  messages: { ready: InspectedMessage[]; delayed: InspectedMessage[]; inflight: { message: InspectedMessage }[] };
+  messages: {
+    ready: InspectedMessage[];
+    delayed: InspectedMessage[];
+    inflight: { message: InspectedMessage }[];
+  };
 }
 
 const CREATE_ATTRIBUTES = [
@@ -85,11 +89,19 @@ const CREATE_ATTRIBUTES = [
 
 /** Turns fauxqs' inspection of one queue into its snapshot entry, messages in delivery order. */
 export function snapshotQueue(inspected: InspectedQueue): SnapshotQueue {
-  const all = [...inspected.messages.inflight.map((entry) => entry.message), ...inspected.messages.ready, ...inspected.messages.delayed];
+  const all = [
+    ...inspected.messages.inflight.map((entry) => entry.message),
+    ...inspected.messages.ready,
+    ...inspected.messages.delayed,
+  ];
   all.sort((a, b) =>
-    a.sequenceNumber && b.sequenceNumber ? a.sequenceNumber.localeCompare(b.sequenceNumber) : a.sentTimestamp - b.sentTimestamp,
+    a.sequenceNumber && b.sequenceNumber
+      ? a.sequenceNumber.localeCompare(b.sequenceNumber)
+      : a.sentTimestamp - b.sentTimestamp,
   );
-  const attributes = Object.fromEntries(Object.entries(inspected.attributes).filter(([key]) => CREATE_ATTRIBUTES.includes(key)));
+  const attributes = Object.fromEntries(
+    Object.entries(inspected.attributes).filter(([key]) => CREATE_ATTRIBUTES.includes(key)),
+  );
   return {
     name: inspected.name,
     attributes,
@@ -104,7 +116,9 @@ export function snapshotQueue(inspected: InspectedQueue): SnapshotQueue {
 }
 
 /** Binary attribute values travel base64-encoded in JSON; the SDK wants bytes. */
-function toSdkAttributes(attributes: Record<string, JsonMessageAttributeValue>): Record<string, SdkMessageAttributeValue> {
+function toSdkAttributes(
+  attributes: Record<string, JsonMessageAttributeValue>,
+): Record<string, SdkMessageAttributeValue> {
   return Object.fromEntries(
     Object.entries(attributes).map(([name, value]) => [
       name,
@@ -134,12 +148,16 @@ export function readSnapshot(file: string): QueueSnapshot | undefined {
 export async function restoreSnapshot(endpoint: string, file: string): Promise<number> {
   const snapshot = readSnapshot(file);
   if (!snapshot) return 0;
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = localSqsClient(endpoint);
   let sent = 0;
   try {
-    const ordered = [...snapshot.queues].sort((a, b) => Number('RedrivePolicy' in a.attributes) - Number('RedrivePolicy' in b.attributes));
+    const ordered = [...snapshot.queues].sort(
+      (a, b) => Number('RedrivePolicy' in a.attributes) - Number('RedrivePolicy' in b.attributes),
+    );
     for (const queue of ordered) {
-      const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }));
+      const { QueueUrl } = await client.send(
+        new CreateQueueCommand({ QueueName: queue.name, Attributes: queue.attributes }),
+      );
       const seenDeduplicationIds = new Map<string, number>();
       for (const message of queue.messages) {
         await client.send(
@@ -147,8 +165,13 @@ export async function restoreSnapshot(endpoint: string, file: string): Promise<n
             QueueUrl,
             MessageBody: message.body,
             MessageGroupId: message.messageGroupId,
-            MessageDeduplicationId: distinctDeduplicationId(message.messageDeduplicationId, seenDeduplicationIds),
-            MessageAttributes: Object.keys(message.messageAttributes).length ? toSdkAttributes(message.messageAttributes) : undefined,
+            MessageDeduplicationId: distinctDeduplicationId(
+              message.messageDeduplicationId,
+              seenDeduplicationIds,
+            ),
+            MessageAttributes: Object.keys(message.messageAttributes).length
+              ? toSdkAttributes(message.messageAttributes)
+              : undefined,
           }),
         );
         sent++;

@@ -25,7 +25,11 @@ const CONTENT_TYPES: Record<string, string> = {
  * Vite puts content-hashed files under `assets/`, so those may be cached forever; `index.html` must
  * not be, or a browser keeps an old app after a rebuild. Resolves false when not even index.html exists.
  */
-export async function serveStatic(req: IncomingMessage, res: ServerResponse, staticDir: string): Promise<boolean> {
+export async function serveStatic(
+  req: IncomingMessage,
+  res: ServerResponse,
+  staticDir: string,
+): Promise<boolean> {
   const root = path.resolve(staticDir);
   const requested = safeDecode((req.url ?? '/').split('?')[0] ?? '/');
   const candidate = path.resolve(root, `.${path.posix.normalize(requested)}`);

@@ -43,7 +43,11 @@ export function newRequestId(): string {
 }
 
 /** Handshake details, headers with their original case as API Gateway passes them to `$connect`. */
-export function connectionInfo(req: IncomingMessage, connectionId: string, connectedAt: number): WsConnectionInfo {
+export function connectionInfo(
+  req: IncomingMessage,
+  connectionId: string,
+  connectedAt: number,
+): WsConnectionInfo {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
@@ -81,7 +85,11 @@ export interface WsEventInput {
   now?: Date;
 }
 
-const ROUTE_KEYS: Record<WsEventType, string> = { CONNECT: '$connect', MESSAGE: '$default', DISCONNECT: '$disconnect' };
+const ROUTE_KEYS: Record<WsEventType, string> = {
+  CONNECT: '$connect',
+  MESSAGE: '$default',
+  DISCONNECT: '$disconnect',
+};
 
 /** One event as API Gateway builds it for `$connect`, `$default` or `$disconnect`. */
 export function toWsEvent(input: WsEventInput): WsEvent {

@@ -4,7 +4,15 @@ import { STATUS_CODES } from 'node:http';
 import type { Context } from 'aws-lambda';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { lambdaContext } from './lambdaContext.js';
-import { connectionInfo, newConnectionId, newRequestId, toWsEvent, type WsConnectionInfo, type WsEvent, type WsEventType } from './wsEvents.js';
+import {
+  connectionInfo,
+  newConnectionId,
+  newRequestId,
+  toWsEvent,
+  type WsConnectionInfo,
+  type WsEvent,
+  type WsEventType,
+} from './wsEvents.js';
 import { startManagementApi, type ManagedConnection } from './wsManagementApi.js';
 
 export type { WsEvent } from './wsEvents.js';
@@ -60,12 +68,18 @@ export async function createWsGateway(opts: WsGatewayOptions): Promise<WsGateway
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_MESSAGE_BYTES,
-    handleProtocols: (protocols, req) => (req as IncomingMessage & { selectedProtocol?: string }).selectedProtocol ?? false,
+    handleProtocols: (protocols, req) =>
+      (req as IncomingMessage & { selectedProtocol?: string }).selectedProtocol ?? false,
   });
   const management = await startManagementApi((id) => connections.get(id), opts.managementPort);
 
   async function invoke(kind: WsEventType, event: WsEvent): Promise<unknown> {
-    const handler = kind === 'CONNECT' ? opts.handlers.connect : kind === 'DISCONNECT' ? opts.handlers.disconnect : opts.handlers.default;
+    const handler =
+      kind === 'CONNECT'
+        ? opts.handlers.connect
+        : kind === 'DISCONNECT'
+          ? opts.handlers.disconnect
+          : opts.handlers.default;
     const name = kind === 'CONNECT' ? 'ws-connect' : kind === 'DISCONNECT' ? 'ws-disconnect' : 'ws-default';
     return handler(event, lambdaContext(name, { timeoutMs: 10_000 }));
   }
@@ -123,7 +137,13 @@ export async function createWsGateway(opts: WsGatewayOptions): Promise<WsGateway
         (error: unknown) => {
           onError(error, event);
           if (socket.readyState === socket.OPEN) {
-            socket.send(JSON.stringify({ message: 'Internal server error', connectionId: info.connectionId, requestId: newRequestId() }));
+            socket.send(
+              JSON.stringify({
+                message: 'Internal server error',
+                connectionId: info.connectionId,
+                requestId: newRequestId(),
+              }),
+            );
           }
         },
       );
@@ -131,7 +151,12 @@ export async function createWsGateway(opts: WsGatewayOptions): Promise<WsGateway
     socket.on('error', () => undefined); // a broken client connection ends in 'close' as well
     socket.once('close', (code: number, reason: Buffer) => {
       connections.delete(info.connectionId);
-      const event = toWsEvent({ connection: info, eventType: 'DISCONNECT', stage, disconnect: { statusCode: code, reason: reason.toString() } });
+      const event = toWsEvent({
+        connection: info,
+        eventType: 'DISCONNECT',
+        stage,
+        disconnect: { statusCode: code, reason: reason.toString() },
+      });
       Promise.resolve()
         .then(() => invoke('DISCONNECT', event))
         .catch((error: unknown) => onError(error, event))
@@ -158,7 +183,10 @@ export async function createWsGateway(opts: WsGatewayOptions): Promise<WsGateway
       opts.server.off('upgrade', upgradeListener);
       const open = [...connections.values()];
       for (const connection of open) connection.socket.close(1001, 'Going away');
-      await Promise.race([Promise.all(open.map((c) => c.disconnected)), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+      await Promise.race([
+        Promise.all(open.map((c) => c.disconnected)),
+        new Promise((resolve) => setTimeout(resolve, 5_000)),
+      ]);
       for (const connection of open) connection.socket.terminate();
       wss.close();
       await management.close();
@@ -178,7 +206,8 @@ function refuse(socket: Duplex, statusCode: number): void {
 }
 
 function statusOf(result: unknown): number {
-  if (typeof result === 'object' && result !== null && 'statusCode' in result) return Number(result.statusCode);
+  if (typeof result === 'object' && result !== null && 'statusCode' in result)
+    return Number(result.statusCode);
   return 200;
 }
 
@@ -192,6 +221,7 @@ function headerOf(result: unknown, name: string): string | undefined {
 /** A route response: the result's `body`, or a string result itself; nothing otherwise. */
 function replyOf(result: unknown): string | undefined {
   if (typeof result === 'string') return result;
-  if (typeof result === 'object' && result !== null && 'body' in result && typeof result.body === 'string') return result.body;
+  if (typeof result === 'object' && result !== null && 'body' in result && typeof result.body === 'string')
+    return result.body;
   return undefined;
 }

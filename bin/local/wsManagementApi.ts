@@ -30,20 +30,36 @@ const MAX_POST_BYTES = 128 * 1024;
  * "forget connections that are gone" path runs locally exactly as on AWS. Any path prefix before
  * `/@connections` (a stage, as in `https://…/prod/@connections/…`) is accepted.
  */
-export async function startManagementApi(lookup: (connectionId: string) => ManagedConnection | undefined, port = 0): Promise<ManagementApi> {
+export async function startManagementApi(
+  lookup: (connectionId: string) => ManagedConnection | undefined,
+  port = 0,
+): Promise<ManagementApi> {
   const server = http.createServer((req, res) => {
     void handle(req, res, lookup).catch((error: unknown) => {
-      if (!res.headersSent) sendError(res, 500, 'InternalServerErrorException', error instanceof Error ? error.message : 'internal error');
+      if (!res.headersSent)
+        sendError(
+          res,
+          500,
+          'InternalServerErrorException',
+          error instanceof Error ? error.message : 'internal error',
+        );
     });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
   });
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => closeHttpServer(server, 500) };
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => closeHttpServer(server, 500),
+  };
 }
 
-async function handle(req: http.IncomingMessage, res: http.ServerResponse, lookup: (id: string) => ManagedConnection | undefined) {
+async function handle(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  lookup: (id: string) => ManagedConnection | undefined,
+) {
   const match = /(?:^|\/)@connections\/([^/?]+)\/?(?:\?.*)?$/.exec(req.url ?? '');
   if (!match?.[1]) {
     sendError(res, 404, 'NotFoundException', 'Not Found');
@@ -84,7 +100,9 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse, looku
 }
 
 function sendError(res: http.ServerResponse, status: number, type: string, message: string) {
-  res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-ErrorType': type }).end(JSON.stringify({ message }));
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'x-amzn-ErrorType': type })
+    .end(JSON.stringify({ message }));
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {

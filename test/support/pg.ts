@@ -25,14 +25,19 @@ export interface EmptyDatabase {
  * so each gets its own database instead of sharing one and truncating between tests.
  */
 export async function createEmptyDatabase(prefix: string): Promise<EmptyDatabase> {
-  const name = `${prefix.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 40)}_${randomBytes(6).toString('hex')}`;
+  const name = `${prefix
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 40)}_${randomBytes(6).toString('hex')}`;
   await withAdminClient((client) => client.query(`create database ${client.escapeIdentifier(name)}`));
   const url = new URL(adminUrl());
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     drop: async () => {
-      await withAdminClient((client) => client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`));
+      await withAdminClient((client) =>
+        client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`),
+      );
     },
   };
 }

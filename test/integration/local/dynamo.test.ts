@@ -14,7 +14,11 @@ import { ensureTables, startDynamo, type RunningDynamo } from '../../../bin/loca
 import { tables } from '../../../functions/adapters/dynamo/tables.js';
 
 function client(endpoint: string): DynamoDBClient {
-  return new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  return new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 }
 
 /** The conditional put the intake uses to claim a phone number for the duplicate window. */
@@ -44,8 +48,14 @@ describe('startDynamo + ensureTables', () => {
     await ensureTables(running.endpoint);
 
     const { TableNames } = await client(running.endpoint).send(new ListTablesCommand({}));
-    expect(TableNames?.sort()).toEqual(Object.values(tables).map((t) => t.defaultName).sort());
-    const { Table } = await client(running.endpoint).send(new DescribeTableCommand({ TableName: tables.connections.defaultName }));
+    expect(TableNames?.sort()).toEqual(
+      Object.values(tables)
+        .map((t) => t.defaultName)
+        .sort(),
+    );
+    const { Table } = await client(running.endpoint).send(
+      new DescribeTableCommand({ TableName: tables.connections.defaultName }),
+    );
     expect(Table?.KeySchema).toEqual([
       { AttributeName: 'orgId', KeyType: 'HASH' },
       { AttributeName: 'connectionId', KeyType: 'RANGE' },
@@ -56,7 +66,9 @@ describe('startDynamo + ensureTables', () => {
 
   it('rejects a second conditional put of the same key', async () => {
     await claim(running!.endpoint, 'phone#org-1#+15551230001');
-    await expect(claim(running!.endpoint, 'phone#org-1#+15551230001')).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    await expect(claim(running!.endpoint, 'phone#org-1#+15551230001')).rejects.toBeInstanceOf(
+      ConditionalCheckFailedException,
+    );
   });
 
   it('keeps tables and items across a restart with a dataDir', async () => {
@@ -64,10 +76,15 @@ describe('startDynamo + ensureTables', () => {
     running = await startDynamo({ dataDir });
     await ensureTables(running.endpoint);
     const { Item } = await client(running.endpoint).send(
-      new GetItemCommand({ TableName: tables.keys.defaultName, Key: { pk: { S: 'phone#org-1#+15551230001' } } }),
+      new GetItemCommand({
+        TableName: tables.keys.defaultName,
+        Key: { pk: { S: 'phone#org-1#+15551230001' } },
+      }),
     );
     expect(Item?.leadId).toEqual({ S: 'lead-1' });
-    await expect(claim(running.endpoint, 'phone#org-1#+15551230001')).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    await expect(claim(running.endpoint, 'phone#org-1#+15551230001')).rejects.toBeInstanceOf(
+      ConditionalCheckFailedException,
+    );
   });
 
   it('keeps nothing without a dataDir', async () => {

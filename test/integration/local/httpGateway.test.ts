@@ -19,9 +19,27 @@ describe('createHttpGateway', () => {
     return result;
   };
   const routes: HttpRoute[] = [
-    { method: 'POST', path: '/webhooks/leads', functionName: 'ingest', handler: record({ statusCode: 202, headers: { 'content-type': 'application/json', 'x-count': 3 }, body: '{"status":"queued"}' }) },
+    {
+      method: 'POST',
+      path: '/webhooks/leads',
+      functionName: 'ingest',
+      handler: record({
+        statusCode: 202,
+        headers: { 'content-type': 'application/json', 'x-count': 3 },
+        body: '{"status":"queued"}',
+      }),
+    },
     { method: 'GET', path: '/health', handler: record('ok') },
-    { method: 'ANY', path: '/api/{proxy+}', handler: record({ statusCode: 200, cookies: ['a=1; Path=/', 'b=2'], body: Buffer.from([0, 1, 2, 255]).toString('base64'), isBase64Encoded: true }) },
+    {
+      method: 'ANY',
+      path: '/api/{proxy+}',
+      handler: record({
+        statusCode: 200,
+        cookies: ['a=1; Path=/', 'b=2'],
+        body: Buffer.from([0, 1, 2, 255]).toString('base64'),
+        isBase64Encoded: true,
+      }),
+    },
     { method: 'GET', path: '/api/recipients', handler: record({ items: [] }) },
     { method: 'POST', path: '/boom', handler: () => Promise.reject(new Error('secret internals')) },
   ];
@@ -32,7 +50,9 @@ describe('createHttpGateway', () => {
     writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>leadrouter</title>');
     mkdirSync(path.join(staticDir, 'assets'));
     writeFileSync(path.join(staticDir, 'assets', 'app-1234.js'), 'console.log(1)');
-    server = http.createServer(createHttpGateway({ routes, staticDir, maxBodyBytes: 1024, onError: () => undefined }));
+    server = http.createServer(
+      createHttpGateway({ routes, staticDir, maxBodyBytes: 1024, onError: () => undefined }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
@@ -43,30 +63,44 @@ describe('createHttpGateway', () => {
 
   /** Raw request, so repeated headers and exact bytes reach the server as written. */
   function request(method: string, urlPath: string, headers: [string, string][], body?: Buffer) {
-    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
-      // An array of raw headers replaces Node's defaults, Host included.
-      const raw = [['Host', base.slice('http://'.length)], ...headers].flat();
-      const { hostname, port } = new URL(base);
-      // `path` as an option is sent verbatim (a URL would normalise away the `..` we test with).
-      const req = http.request({ hostname, port, path: urlPath, method, headers: raw as unknown as http.OutgoingHttpHeaders }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>(
+      (resolve, reject) => {
+        // An array of raw headers replaces Node's defaults, Host included.
+        const raw = [['Host', base.slice('http://'.length)], ...headers].flat();
+        const { hostname, port } = new URL(base);
+        // `path` as an option is sent verbatim (a URL would normalise away the `..` we test with).
+        const req = http.request(
+          { hostname, port, path: urlPath, method, headers: raw as unknown as http.OutgoingHttpHeaders },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res
+              .on('data', (c: Buffer) => chunks.push(c))
+              .on('end', () =>
+                resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }),
+              );
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      },
+    );
   }
 
   it('turns a JSON POST into a payload 2.0 event and writes the structured result', async () => {
     const body = Buffer.from(JSON.stringify({ phone: '555 123 0001', name: 'Zoë' }));
-    const res = await request('POST', '/webhooks/leads?utm=a&utm=b&empty=&x=%20y', [
-      ['Content-Type', 'application/json'],
-      ['X-Webhook-Secret', 's3cret'],
-      ['X-Tag', 'one'],
-      ['X-Tag', 'two'],
-      ['Cookie', 'session=abc; theme=dark'],
-      ['User-Agent', 'Zapier'],
-    ], body);
+    const res = await request(
+      'POST',
+      '/webhooks/leads?utm=a&utm=b&empty=&x=%20y',
+      [
+        ['Content-Type', 'application/json'],
+        ['X-Webhook-Secret', 's3cret'],
+        ['X-Tag', 'one'],
+        ['X-Tag', 'two'],
+        ['Cookie', 'session=abc; theme=dark'],
+        ['User-Agent', 'Zapier'],
+      ],
+      body,
+    );
     expect(res.status).toBe(202);
     expect(res.headers['x-count']).toBe('3');
     expect(res.body.toString()).toBe('{"status":"queued"}');
@@ -86,12 +120,23 @@ describe('createHttpGateway', () => {
         apiId: expect.any(String),
         domainName: base.slice('http://'.length),
         domainPrefix: '127',
-        http: { method: 'POST', path: '/webhooks/leads', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'Zapier' },
+        http: {
+          method: 'POST',
+          path: '/webhooks/leads',
+          protocol: 'HTTP/1.1',
+          sourceIp: '127.0.0.1',
+          userAgent: 'Zapier',
+        },
         routeKey: 'POST /webhooks/leads',
         stage: '$default',
       },
     });
-    expect(event.headers).toMatchObject({ 'content-type': 'application/json', 'x-webhook-secret': 's3cret', 'x-tag': 'one,two', 'x-forwarded-for': '127.0.0.1' });
+    expect(event.headers).toMatchObject({
+      'content-type': 'application/json',
+      'x-webhook-secret': 's3cret',
+      'x-tag': 'one,two',
+      'x-forwarded-for': '127.0.0.1',
+    });
     expect(event.headers.cookie).toBeUndefined();
     expect(event.pathParameters).toBeUndefined();
     expect(event.requestContext.time).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
@@ -101,10 +146,23 @@ describe('createHttpGateway', () => {
   });
 
   it('passes form bodies as text and binary bodies as base64', async () => {
-    await request('POST', '/webhooks/leads', [['Content-Type', 'application/x-www-form-urlencoded']], Buffer.from('first_name=Ann&phone=%2B15551230001'));
-    expect(events.at(-1)).toMatchObject({ body: 'first_name=Ann&phone=%2B15551230001', isBase64Encoded: false });
+    await request(
+      'POST',
+      '/webhooks/leads',
+      [['Content-Type', 'application/x-www-form-urlencoded']],
+      Buffer.from('first_name=Ann&phone=%2B15551230001'),
+    );
+    expect(events.at(-1)).toMatchObject({
+      body: 'first_name=Ann&phone=%2B15551230001',
+      isBase64Encoded: false,
+    });
 
-    await request('POST', '/webhooks/leads', [['Content-Type', 'text/csv']], Buffer.from('phone\n5551230001\n'));
+    await request(
+      'POST',
+      '/webhooks/leads',
+      [['Content-Type', 'text/csv']],
+      Buffer.from('phone\n5551230001\n'),
+    );
     expect(events.at(-1)).toMatchObject({ body: 'phone\n5551230001\n', isBase64Encoded: false });
 
     const bytes = Buffer.from([0, 159, 146, 150, 255, 10]);
@@ -117,7 +175,10 @@ describe('createHttpGateway', () => {
 
   it('routes {proxy+} and prefers the most specific route', async () => {
     const res = await request('DELETE', '/api/recipients/r%201/notes', []);
-    expect(events.at(-1)).toMatchObject({ routeKey: 'ANY /api/{proxy+}', pathParameters: { proxy: 'recipients/r 1/notes' } });
+    expect(events.at(-1)).toMatchObject({
+      routeKey: 'ANY /api/{proxy+}',
+      pathParameters: { proxy: 'recipients/r 1/notes' },
+    });
     expect(res.body).toEqual(Buffer.from([0, 1, 2, 255]));
     expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2']);
 
@@ -137,16 +198,27 @@ describe('createHttpGateway', () => {
   it('answers 404 JSON for unknown API routes and 500 JSON without details when a handler throws', async () => {
     const missing = await request('GET', '/webhooks/leads', []);
     expect(missing.status).toBe(404);
-    expect(JSON.parse(missing.body.toString())).toEqual({ error: 'not_found', message: 'No route for GET /webhooks/leads' });
+    expect(JSON.parse(missing.body.toString())).toEqual({
+      error: 'not_found',
+      message: 'No route for GET /webhooks/leads',
+    });
 
     const failed = await request('POST', '/boom', []);
     expect(failed.status).toBe(500);
-    expect(JSON.parse(failed.body.toString())).toEqual({ error: 'internal', message: 'Internal Server Error' });
+    expect(JSON.parse(failed.body.toString())).toEqual({
+      error: 'internal',
+      message: 'Internal Server Error',
+    });
   });
 
   it('rejects bodies over maxBodyBytes with 413 before the handler runs', async () => {
     const before = events.length;
-    const res = await request('POST', '/webhooks/leads', [['Content-Type', 'application/json']], Buffer.alloc(4096, 'a'));
+    const res = await request(
+      'POST',
+      '/webhooks/leads',
+      [['Content-Type', 'application/json']],
+      Buffer.alloc(4096, 'a'),
+    );
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body.toString())).toMatchObject({ error: 'payload_too_large' });
     expect(events.length).toBe(before);
@@ -178,7 +250,10 @@ describe('matchRoute', () => {
   ];
 
   it('matches like API Gateway', () => {
-    expect(matchRoute(routes, 'GET', '/api/leads/7')?.match).toEqual({ routeKey: 'GET /api/leads/{id}', pathParameters: { id: '7' } });
+    expect(matchRoute(routes, 'GET', '/api/leads/7')?.match).toEqual({
+      routeKey: 'GET /api/leads/{id}',
+      pathParameters: { id: '7' },
+    });
     expect(matchRoute(routes, 'PATCH', '/api/leads/7')?.match.routeKey).toBe('ANY /api/{proxy+}');
     expect(matchRoute(routes, 'GET', '/api')).toBeUndefined();
     expect(matchRoute(routes, 'GET', '/api/')).toBeUndefined();

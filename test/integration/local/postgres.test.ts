@@ -25,9 +25,13 @@ function postmasterPid(server: RunningPostgres): number {
 
 /** Runs startPostgres in a separate Node process (see fixtures/postgresChild.ts). */
 async function startInChildProcess(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'postgresChild.ts'), dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures', 'postgresChild.ts'), dataDir],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);
@@ -52,7 +56,13 @@ describe('startPostgres', () => {
 
   afterAll(async () => {
     await server?.stop();
-    for (const dir of clusterDirs) rmSync(dir, { recursive: true, force: true });
+    for (const dir of clusterDirs) {
+      // The root fallback location is a directory of its own under /var/tmp: remove that too.
+      rmSync(path.basename(path.dirname(dir)).startsWith('leadrouter-pg-data-') ? path.dirname(dir) : dir, {
+        recursive: true,
+        force: true,
+      });
+    }
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -89,9 +99,14 @@ describe('startPostgres', () => {
     await server!.stop();
     const unrelated = spawn('sleep', ['60'], { stdio: 'ignore' });
     try {
-      writeFileSync(path.join(server!.clusterDir, 'postmaster.pid'), `${unrelated.pid}\n${server!.clusterDir}\n`);
+      writeFileSync(
+        path.join(server!.clusterDir, 'postmaster.pid'),
+        `${unrelated.pid}\n${server!.clusterDir}\n`,
+      );
       const restarted = await start();
-      expect(log.join('\n')).toContain(`removed stale ${path.join(server!.clusterDir, 'postmaster.pid')} (pid ${unrelated.pid} is 'sleep'`);
+      expect(log.join('\n')).toContain(
+        `removed stale ${path.join(server!.clusterDir, 'postmaster.pid')} (pid ${unrelated.pid} is 'sleep'`,
+      );
       expect(await query(restarted.url, 'select count(*)::int n from kept')).toEqual([{ n: 2 }]);
     } finally {
       unrelated.kill('SIGKILL');
@@ -116,7 +131,9 @@ describe('startPostgres', () => {
     await server!.stop();
     const { child, url } = await startInChildProcess(dataDir);
     await query(url, 'insert into kept values (3)');
-    const orphanedServer = Number(readFileSync(path.join(server!.clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const orphanedServer = Number(
+      readFileSync(path.join(server!.clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0],
+    );
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
     expect(isAlive(orphanedServer)).toBe(true);
@@ -143,7 +160,10 @@ describe('startPostgres({ ephemeral: true })', () => {
 
   it('turns durability off for speed and keeps the cluster inside an enterable dataDir', async () => {
     expect(server.clusterDir).toBe(path.join(dataDir, 'pgdata'));
-    const [settings] = await query(server.url, "select current_setting('fsync') f, current_setting('synchronous_commit') s, current_setting('full_page_writes') p");
+    const [settings] = await query(
+      server.url,
+      "select current_setting('fsync') f, current_setting('synchronous_commit') s, current_setting('full_page_writes') p",
+    );
     expect(settings).toEqual({ f: 'off', s: 'off', p: 'off' });
   });
 });

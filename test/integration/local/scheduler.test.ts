@@ -19,7 +19,11 @@ describe('toCronerSchedule', () => {
     expect(toCronerSchedule('rate(2 hours)').pattern).toBe('0 0 */2 * * *');
     expect(toCronerSchedule('rate(1 day)').pattern).toBe('0 0 0 * * *');
     expect(toCronerSchedule('rate(7 minutes)')).toMatchObject({ pattern: '0 * * * * *', interval: 420 });
-    expect(nextRuns('rate(10 minutes)', '2026-03-10T12:03:30Z')).toEqual(['2026-03-10T12:10:00.000Z', '2026-03-10T12:20:00.000Z', '2026-03-10T12:30:00.000Z']);
+    expect(nextRuns('rate(10 minutes)', '2026-03-10T12:03:30Z')).toEqual([
+      '2026-03-10T12:10:00.000Z',
+      '2026-03-10T12:20:00.000Z',
+      '2026-03-10T12:30:00.000Z',
+    ]);
   });
 
   it('rejects rates EventBridge rejects', () => {
@@ -37,9 +41,16 @@ describe('toCronerSchedule', () => {
     expect(toCronerSchedule('cron(0 9 ? * 6L *)').pattern).toBe('0 0 9 * * 5#L');
     expect(toCronerSchedule('cron(15 10 L * ? *)').pattern).toBe('0 15 10 L * *');
 
-    expect(nextRuns('cron(0/5 * * * ? *)', '2026-03-10T12:03:30Z')).toEqual(['2026-03-10T12:05:00.000Z', '2026-03-10T12:10:00.000Z', '2026-03-10T12:15:00.000Z']);
+    expect(nextRuns('cron(0/5 * * * ? *)', '2026-03-10T12:03:30Z')).toEqual([
+      '2026-03-10T12:05:00.000Z',
+      '2026-03-10T12:10:00.000Z',
+      '2026-03-10T12:15:00.000Z',
+    ]);
     // 2026-03-13 is a Friday: Monday–Friday (2-6) at 09:00 UTC skips the weekend.
-    expect(nextRuns('cron(0 9 ? * 2-6 *)', '2026-03-13T10:00:00Z', 2)).toEqual(['2026-03-16T09:00:00.000Z', '2026-03-17T09:00:00.000Z']);
+    expect(nextRuns('cron(0 9 ? * 2-6 *)', '2026-03-13T10:00:00Z', 2)).toEqual([
+      '2026-03-16T09:00:00.000Z',
+      '2026-03-17T09:00:00.000Z',
+    ]);
     // Sunday is 1 in EventBridge.
     expect(nextRuns('cron(30 6 ? * 1 *)', '2026-03-10T00:00:00Z', 1)).toEqual(['2026-03-15T06:30:00.000Z']);
     expect(nextRuns('cron(0 9 ? * 6L *)', '2026-03-01T00:00:00Z', 1)).toEqual(['2026-03-27T09:00:00.000Z']);
@@ -47,7 +58,12 @@ describe('toCronerSchedule', () => {
 
   it('checks the year field and rejects what cannot be run', () => {
     const schedule = toCronerSchedule('cron(0 0 1 1 ? 2027-2029)');
-    expect([2026, 2027, 2029, 2030].map((year) => schedule.matchesYear(year))).toEqual([false, true, true, false]);
+    expect([2026, 2027, 2029, 2030].map((year) => schedule.matchesYear(year))).toEqual([
+      false,
+      true,
+      true,
+      false,
+    ]);
     expect(() => toCronerSchedule('cron(0 9 * * MON *)')).toThrow(/'\?'/);
     expect(() => toCronerSchedule('cron(0 9 15W * ? *)')).toThrow(/W/);
     expect(() => toCronerSchedule('cron(0 9 * * ?)')).toThrow(/6 fields/);
@@ -66,7 +82,13 @@ describe('startScheduler', () => {
     const events: ScheduledEvent[] = [];
     const fixed = new Date('2026-03-10T12:00:00.123Z');
     scheduler = startScheduler(
-      [{ name: 'outbox', schedule: 'rate(1 minute)', handler: (event) => (events.push(event), { relayed: 3 }) }],
+      [
+        {
+          name: 'outbox',
+          schedule: 'rate(1 minute)',
+          handler: (event) => (events.push(event), { relayed: 3 }),
+        },
+      ],
       { clock: { now: () => fixed }, region: 'eu-west-1' },
     );
     await expect(scheduler.runNow('outbox')).resolves.toEqual({ relayed: 3 });

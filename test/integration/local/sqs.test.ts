@@ -13,7 +13,12 @@ import {
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ensureLeadQueues, startSqs, type RunningSqs } from '../../../bin/local/sqs.js';
 
-const sqs = (endpoint: string) => new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+const sqs = (endpoint: string) =>
+  new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 
 function sendLead(endpoint: string, queueUrl: string, leadId: string, groupId = 'org-1') {
   return sqs(endpoint).send(
@@ -22,7 +27,10 @@ function sendLead(endpoint: string, queueUrl: string, leadId: string, groupId = 
       MessageBody: JSON.stringify({ leadId }),
       MessageGroupId: groupId,
       MessageDeduplicationId: leadId,
-      MessageAttributes: { orgId: { DataType: 'String', StringValue: groupId }, raw: { DataType: 'Binary', BinaryValue: Buffer.from([1, 2, 255]) } },
+      MessageAttributes: {
+        orgId: { DataType: 'String', StringValue: groupId },
+        raw: { DataType: 'Binary', BinaryValue: Buffer.from([1, 2, 255]) },
+      },
     }),
   );
 }
@@ -33,11 +41,19 @@ async function receiveAll(endpoint: string, queueUrl: string, count: number): Pr
   const deadline = Date.now() + 10_000;
   while (received.length < count && Date.now() < deadline) {
     const { Messages = [] } = await sqs(endpoint).send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
     );
     for (const message of Messages) {
       received.push(message);
-      await sqs(endpoint).send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
+      await sqs(endpoint).send(
+        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
     }
   }
   return received;
@@ -66,9 +82,15 @@ describe('startSqs + ensureLeadQueues', () => {
 
     const received = await receiveAll(endpoint, queueUrl, 3);
     expect(received.map((m) => JSON.parse(m.Body!).leadId)).toEqual(['lead-1', 'lead-2', 'lead-3']);
-    expect(received[0]!.Attributes).toMatchObject({ MessageGroupId: 'org-1', MessageDeduplicationId: 'lead-1', ApproximateReceiveCount: '1' });
+    expect(received[0]!.Attributes).toMatchObject({
+      MessageGroupId: 'org-1',
+      MessageDeduplicationId: 'lead-1',
+      ApproximateReceiveCount: '1',
+    });
     expect(received[0]!.Attributes!.SequenceNumber).toMatch(/^\d+$/);
-    const empty = await sqs(endpoint).send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }));
+    const empty = await sqs(endpoint).send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1 }),
+    );
     expect(empty.Messages).toBeUndefined();
   });
 
@@ -79,11 +101,17 @@ describe('startSqs + ensureLeadQueues', () => {
     for (let attempt = 1; attempt <= 5; attempt++) {
       const { Messages = [] } = await sqs(endpoint).send(
         // VisibilityTimeout 0: the failed message is visible again at once instead of after 30 s.
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, VisibilityTimeout: 0, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          VisibilityTimeout: 0,
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
       );
       expect(Messages[0]?.Attributes?.ApproximateReceiveCount).toBe(String(attempt));
     }
-    const sixth = await sqs(endpoint).send(new ReceiveMessageCommand({ QueueUrl: queueUrl, VisibilityTimeout: 0 }));
+    const sixth = await sqs(endpoint).send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, VisibilityTimeout: 0 }),
+    );
     expect(sixth.Messages).toBeUndefined();
     const dead = await receiveAll(endpoint, dlqUrl, 1);
     expect(JSON.parse(dead[0]!.Body!)).toEqual({ leadId: 'poison' });
@@ -96,7 +124,9 @@ describe('startSqs + ensureLeadQueues', () => {
     await sendLead(first.endpoint, queues.queueUrl, 'b-1', 'org-b');
     await sendLead(first.endpoint, queues.dlqUrl, 'dead-1', 'org-a');
     // a-1 in flight (received, never deleted) when the runtime stops: it must come back, before a-2.
-    const inFlight = await sqs(first.endpoint).send(new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 1 }));
+    const inFlight = await sqs(first.endpoint).send(
+      new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 1 }),
+    );
     expect(JSON.parse(inFlight.Messages![0]!.Body!)).toEqual({ leadId: 'a-1' });
     await first.stop();
     expect(existsSync(path.join(dataDir, 'queue-snapshot.json'))).toBe(true);
@@ -105,10 +135,14 @@ describe('startSqs + ensureLeadQueues', () => {
     expect(existsSync(path.join(dataDir, 'queue-snapshot.json'))).toBe(false);
     const again = await ensureLeadQueues(second.endpoint);
     const received = await receiveAll(second.endpoint, again.queueUrl, 3);
-    const byGroup = (group: string) => received.filter((m) => m.Attributes!.MessageGroupId === group).map((m) => JSON.parse(m.Body!).leadId);
+    const byGroup = (group: string) =>
+      received.filter((m) => m.Attributes!.MessageGroupId === group).map((m) => JSON.parse(m.Body!).leadId);
     expect(byGroup('org-a')).toEqual(['a-1', 'a-2']);
     expect(byGroup('org-b')).toEqual(['b-1']);
-    expect(received[0]!.MessageAttributes).toMatchObject({ orgId: { DataType: 'String' }, raw: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2, 255]) } });
+    expect(received[0]!.MessageAttributes).toMatchObject({
+      orgId: { DataType: 'String' },
+      raw: { DataType: 'Binary', BinaryValue: new Uint8Array([1, 2, 255]) },
+    });
     expect(received.find((m) => m.Attributes!.MessageDeduplicationId === 'b-1')).toBeDefined();
     const dead = await receiveAll(second.endpoint, again.dlqUrl, 1);
     expect(JSON.parse(dead[0]!.Body!)).toEqual({ leadId: 'dead-1' });
@@ -117,9 +151,16 @@ describe('startSqs + ensureLeadQueues', () => {
   it('updates a lead queue that exists with other settings', async () => {
     const { endpoint } = await start(false);
     const client = sqs(endpoint);
-    await client.send(new CreateQueueCommand({ QueueName: 'leadrouter-leads.fifo', Attributes: { FifoQueue: 'true', VisibilityTimeout: '60' } }));
+    await client.send(
+      new CreateQueueCommand({
+        QueueName: 'leadrouter-leads.fifo',
+        Attributes: { FifoQueue: 'true', VisibilityTimeout: '60' },
+      }),
+    );
     const { queueUrl } = await ensureLeadQueues(endpoint);
-    const { Attributes } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }));
+    const { Attributes } = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['All'] }),
+    );
     expect(Attributes).toMatchObject({ VisibilityTimeout: '30', ContentBasedDeduplication: 'false' });
     expect(JSON.parse(Attributes!.RedrivePolicy!)).toMatchObject({ maxReceiveCount: 5 });
   });
@@ -127,12 +168,18 @@ describe('startSqs + ensureLeadQueues', () => {
   it('restores other queues too, dead-letter targets first', async () => {
     const first = await start();
     const client = sqs(first.endpoint);
-    const { QueueUrl } = await client.send(new CreateQueueCommand({ QueueName: 'plain', Attributes: { VisibilityTimeout: '7' } }));
+    const { QueueUrl } = await client.send(
+      new CreateQueueCommand({ QueueName: 'plain', Attributes: { VisibilityTimeout: '7' } }),
+    );
     await client.send(new SendMessageCommand({ QueueUrl, MessageBody: 'hello' }));
     await first.stop();
 
     const second = await start();
-    const url = (await sqs(second.endpoint).send(new CreateQueueCommand({ QueueName: 'plain', Attributes: { VisibilityTimeout: '7' } }))).QueueUrl!;
+    const url = (
+      await sqs(second.endpoint).send(
+        new CreateQueueCommand({ QueueName: 'plain', Attributes: { VisibilityTimeout: '7' } }),
+      )
+    ).QueueUrl!;
     const [message] = await receiveAll(second.endpoint, url, 1);
     expect(message?.Body).toBe('hello');
   });

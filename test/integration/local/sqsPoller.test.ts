@@ -5,7 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureLeadQueues, startSqs, type LeadQueues, type RunningSqs } from '../../../bin/local/sqs.js';
 import { recordsToDelete, startSqsPoller, type SqsPoller } from '../../../bin/local/sqsPoller.js';
 
-const sqs = (endpoint: string) => new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+const sqs = (endpoint: string) =>
+  new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 
 interface Invocation {
   leadIds: string[];
@@ -59,7 +64,11 @@ describe('startSqsPoller', () => {
     const seen = new Map<string, number>();
     const running = poll(async (event, context) => {
       SqsSchema.parse(event); // Powertools' own schema of a Lambda SQS event
-      invocations.push({ leadIds: event.Records.map(leadId), receiveCounts: event.Records.map((r) => r.attributes.ApproximateReceiveCount), context });
+      invocations.push({
+        leadIds: event.Records.map(leadId),
+        receiveCounts: event.Records.map((r) => r.attributes.ApproximateReceiveCount),
+        context,
+      });
       const failures = event.Records.filter((record) => {
         const id = leadId(record);
         seen.set(id, (seen.get(id) ?? 0) + 1);
@@ -73,15 +82,25 @@ describe('startSqsPoller', () => {
 
     await running.idle(20_000);
 
-    expect(seen).toEqual(new Map([['good', 1], ['flaky', 2], ['poison', 5]]));
+    expect(seen).toEqual(
+      new Map([
+        ['good', 1],
+        ['flaky', 2],
+        ['poison', 5],
+      ]),
+    );
     const first = invocations.find((i) => i.leadIds.includes('good'))!;
     expect(first.context.functionName).toBe('allocator');
     expect(first.context.awsRequestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(first.context.getRemainingTimeInMillis()).toBeLessThanOrEqual(1000);
-    const poisonCounts = invocations.flatMap((i) => i.receiveCounts.filter((_, n) => i.leadIds[n] === 'poison'));
+    const poisonCounts = invocations.flatMap((i) =>
+      i.receiveCounts.filter((_, n) => i.leadIds[n] === 'poison'),
+    );
     expect(poisonCounts).toEqual(['1', '2', '3', '4', '5']);
 
-    const dead = await sqs(server.endpoint).send(new ReceiveMessageCommand({ QueueUrl: queues.dlqUrl, WaitTimeSeconds: 1 }));
+    const dead = await sqs(server.endpoint).send(
+      new ReceiveMessageCommand({ QueueUrl: queues.dlqUrl, WaitTimeSeconds: 1 }),
+    );
     expect(dead.Messages?.map((m) => JSON.parse(m.Body!).leadId)).toEqual(['poison']);
   });
 
@@ -98,12 +117,25 @@ describe('startSqsPoller', () => {
       eventSource: 'aws:sqs',
       eventSourceARN: queues.queueArn,
       awsRegion: 'us-east-1',
-      messageAttributes: { source: { stringValue: 'webhook', stringListValues: [], binaryListValues: [], dataType: 'String' } },
-      attributes: { ApproximateReceiveCount: '1', SenderId: expect.any(String), MessageGroupId: 'org-1', MessageDeduplicationId: 'lead-1' },
+      messageAttributes: {
+        source: { stringValue: 'webhook', stringListValues: [], binaryListValues: [], dataType: 'String' },
+      },
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SenderId: expect.any(String),
+        MessageGroupId: 'org-1',
+        MessageDeduplicationId: 'lead-1',
+      },
     });
-    expect(Object.keys(record!.attributes).sort()).toEqual(
-      ['ApproximateFirstReceiveTimestamp', 'ApproximateReceiveCount', 'MessageDeduplicationId', 'MessageGroupId', 'SenderId', 'SentTimestamp', 'SequenceNumber'],
-    );
+    expect(Object.keys(record!.attributes).sort()).toEqual([
+      'ApproximateFirstReceiveTimestamp',
+      'ApproximateReceiveCount',
+      'MessageDeduplicationId',
+      'MessageGroupId',
+      'SenderId',
+      'SentTimestamp',
+      'SequenceNumber',
+    ]);
     expect(record!.md5OfBody).toMatch(/^[0-9a-f]{32}$/);
     expect(record!.receiptHandle).toBeTruthy();
   });
@@ -136,7 +168,9 @@ describe('startSqsPoller', () => {
     release();
     await stopping;
     poller = undefined;
-    const left = await sqs(server.endpoint).send(new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, WaitTimeSeconds: 2 }));
+    const left = await sqs(server.endpoint).send(
+      new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, WaitTimeSeconds: 2 }),
+    );
     expect(left.Messages).toBeUndefined();
   });
 });
@@ -152,7 +186,9 @@ describe('recordsToDelete', () => {
   });
 
   it('keeps failed records and later records of the same FIFO group', () => {
-    expect(recordsToDelete(batch, { batchItemFailures: [{ itemIdentifier: 'a1' }] }).map((r) => r.messageId)).toEqual(['b1', 'c1']);
+    expect(
+      recordsToDelete(batch, { batchItemFailures: [{ itemIdentifier: 'a1' }] }).map((r) => r.messageId),
+    ).toEqual(['b1', 'c1']);
   });
 
   it('keeps the whole batch when an identifier is empty or unknown, like Lambda', () => {

@@ -34,7 +34,9 @@ describe('createWsGateway', () => {
   const handlers = {
     connect: (event: WsEvent) => {
       record(event);
-      return event.queryStringParameters?.token === 'good' ? { statusCode: 200 } : { statusCode: 401, body: 'Unauthorized' };
+      return event.queryStringParameters?.token === 'good'
+        ? { statusCode: 200 }
+        : { statusCode: 401, body: 'Unauthorized' };
     },
     disconnect: (event: WsEvent) => {
       record(event);
@@ -49,10 +51,18 @@ describe('createWsGateway', () => {
   };
 
   const management = () =>
-    new ApiGatewayManagementApiClient({ endpoint: gateway.managementEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    new ApiGatewayManagementApiClient({
+      endpoint: gateway.managementEndpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
 
-  async function connect(token: string): Promise<{ socket: WebSocket; connectionId: string; messages: string[] }> {
-    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, { headers: { 'User-Agent': 'dashboard-test' } });
+  async function connect(
+    token: string,
+  ): Promise<{ socket: WebSocket; connectionId: string; messages: string[] }> {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/ws?token=${token}`, {
+      headers: { 'User-Agent': 'dashboard-test' },
+    });
     const messages: string[] = [];
     socket.on('message', (data) => messages.push(data.toString()));
     await new Promise<void>((resolve, reject) => {
@@ -85,19 +95,29 @@ describe('createWsGateway', () => {
 
   it('refuses the handshake with 401 when $connect returns 401', async () => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}/ws?token=bad`);
-    const status = await new Promise<number>((resolve) => socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    const status = await new Promise<number>((resolve) =>
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
     expect(status).toBe(401);
     expect(gateway.connectionCount()).toBe(0);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
       queryStringParameters: { token: 'bad' },
-      requestContext: { routeKey: '$connect', eventType: 'CONNECT', stage: 'local', messageDirection: 'IN', identity: { sourceIp: '127.0.0.1' } },
+      requestContext: {
+        routeKey: '$connect',
+        eventType: 'CONNECT',
+        stage: 'local',
+        messageDirection: 'IN',
+        identity: { sourceIp: '127.0.0.1' },
+      },
     });
   });
 
   it('refuses upgrades on other paths', async () => {
     const socket = new WebSocket(`ws://127.0.0.1:${port}/other`);
-    const status = await new Promise<number>((resolve) => socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    const status = await new Promise<number>((resolve) =>
+      socket.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
     expect(status).toBe(404);
   });
 
@@ -105,11 +125,20 @@ describe('createWsGateway', () => {
     const { socket, connectionId, messages } = await connect('good');
     expect(connectionId).toMatch(/^[A-Za-z0-9_-]{15}=$/);
     const connectEvent = events.find((e) => e.requestContext.eventType === 'CONNECT')!;
-    expect(connectEvent.requestContext).toMatchObject({ domainName: `127.0.0.1:${port}`, identity: { userAgent: 'dashboard-test' }, apiId: 'local' });
+    expect(connectEvent.requestContext).toMatchObject({
+      domainName: `127.0.0.1:${port}`,
+      identity: { userAgent: 'dashboard-test' },
+      apiId: 'local',
+    });
     expect(connectEvent.headers).toMatchObject({ 'User-Agent': 'dashboard-test' });
     expect(connectEvent.requestContext.connectedAt).toBeLessThanOrEqual(Date.now());
 
-    await management().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify({ type: 'lead.assigned', at: 'now', data: {} }) }));
+    await management().send(
+      new PostToConnectionCommand({
+        ConnectionId: connectionId,
+        Data: JSON.stringify({ type: 'lead.assigned', at: 'now', data: {} }),
+      }),
+    );
     await until(() => messages.length === 1);
     expect(JSON.parse(messages[0]!)).toMatchObject({ type: 'lead.assigned' });
 
@@ -117,7 +146,11 @@ describe('createWsGateway', () => {
     await until(() => messages.length === 2);
     expect(messages[1]).toBe('pong');
     const message = await eventWhere((e) => e.requestContext.eventType === 'MESSAGE');
-    expect(message).toMatchObject({ body: 'ping', isBase64Encoded: false, requestContext: { routeKey: '$default', connectionId, messageId: expect.any(String) } });
+    expect(message).toMatchObject({
+      body: 'ping',
+      isBase64Encoded: false,
+      requestContext: { routeKey: '$default', connectionId, messageId: expect.any(String) },
+    });
 
     socket.send('fail');
     await until(() => messages.length === 3);
@@ -146,13 +179,20 @@ describe('createWsGateway', () => {
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
     await management().send(new DeleteConnectionCommand({ ConnectionId: connectionId }));
     expect(await closed).toBe(1000);
-    const disconnect = await eventWhere((e) => e.requestContext.eventType === 'DISCONNECT' && e.requestContext.connectionId === connectionId);
+    const disconnect = await eventWhere(
+      (e) => e.requestContext.eventType === 'DISCONNECT' && e.requestContext.connectionId === connectionId,
+    );
     expect(disconnect.requestContext).toMatchObject({ routeKey: '$disconnect', disconnectStatusCode: 1000 });
 
     const post = management().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: 'late' }));
     await expect(post).rejects.toBeInstanceOf(GoneException);
-    await expect(management().send(new GetConnectionCommand({ ConnectionId: 'never-existed=' }))).rejects.toBeInstanceOf(GoneException);
-    const raw = await fetch(`${gateway.managementEndpoint}/@connections/unknown`, { method: 'POST', body: 'x' });
+    await expect(
+      management().send(new GetConnectionCommand({ ConnectionId: 'never-existed=' })),
+    ).rejects.toBeInstanceOf(GoneException);
+    const raw = await fetch(`${gateway.managementEndpoint}/@connections/unknown`, {
+      method: 'POST',
+      body: 'x',
+    });
     expect(raw.status).toBe(410);
     expect(raw.headers.get('x-amzn-errortype')).toBe('GoneException');
     expect(await raw.json()).toEqual({ message: 'GoneException' });
