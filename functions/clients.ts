@@ -60,10 +60,16 @@ export function managementClient(): ApiGatewayManagementApiClient | undefined {
 async function connectionString(): Promise<string | pg.PoolConfig> {
   const c = config();
   if (c.databaseUrl) return c.databaseUrl;
-  if (!c.databaseSecretArn) throw new Error('Missing required environment variable DATABASE_URL or DATABASE_SECRET_ARN');
+  if (!c.databaseSecretArn)
+    throw new Error('Missing required environment variable DATABASE_URL or DATABASE_SECRET_ARN');
   const secrets = new SecretsManagerClient({ region: c.region });
   const out = await secrets.send(new GetSecretValueCommand({ SecretId: c.databaseSecretArn }));
-  const secret = JSON.parse(out.SecretString ?? '{}') as { username: string; password: string; host?: string; port?: number };
+  const secret = JSON.parse(out.SecretString ?? '{}') as {
+    username: string;
+    password: string;
+    host?: string;
+    port?: number;
+  };
   return {
     host: c.databaseHost ?? secret.host,
     port: secret.port ?? 5432,
@@ -72,6 +78,20 @@ async function connectionString(): Promise<string | pg.PoolConfig> {
     database: c.databaseName,
     ssl: { rejectUnauthorized: false },
   };
+}
+
+/** A connection URL for tools that want one (migrations). */
+export async function databaseUrl(): Promise<string> {
+  const conn = await connectionString();
+  if (typeof conn === 'string') return conn;
+  const u = new URL('postgres://localhost');
+  u.hostname = String(conn.host);
+  u.port = String(conn.port);
+  u.username = encodeURIComponent(String(conn.user));
+  u.password = encodeURIComponent(String(conn.password));
+  u.pathname = `/${conn.database}`;
+  u.searchParams.set('sslmode', 'no-verify');
+  return u.toString();
 }
 
 /**

@@ -12,8 +12,14 @@ export const logger = new Logger({
   serviceName,
   logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? process.env.LOG_LEVEL ?? 'INFO') as 'INFO',
 });
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'leadrouter', serviceName });
-export const tracer = new Tracer({ serviceName, enabled: process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined && process.env.LOCAL_RUNTIME !== '1' });
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'leadrouter',
+  serviceName,
+});
+export const tracer = new Tracer({
+  serviceName,
+  enabled: process.env.AWS_LAMBDA_FUNCTION_NAME !== undefined && process.env.LOCAL_RUNTIME !== '1',
+});
 
 const PHONE = /\+?\d[\d\s().-]{6,}\d/g;
 const EMAIL = /[^\s@"'<>]+@[^\s@"'<>]+\.[^\s@"'<>]+/g;

@@ -16,7 +16,8 @@ export class HttpError extends Error {
   }
 }
 
-export const unauthorized = (message = 'Missing or invalid credentials') => new HttpError(401, 'unauthorized', message);
+export const unauthorized = (message = 'Missing or invalid credentials') =>
+  new HttpError(401, 'unauthorized', message);
 export const payloadTooLarge = (limit: number) =>
   new HttpError(413, 'payload_too_large', `Body exceeds the ${limit}-byte limit`);
 export const badRequest = (message: string, issues?: { field: string; message: string }[]) =>

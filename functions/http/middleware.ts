@@ -53,10 +53,20 @@ export function errorResult(error: unknown, requestId: string): HttpResult {
   }
   const name = (error as Error | null)?.name;
   if (name === 'IdempotencyAlreadyInProgressError') {
-    return json(409, { error: 'in_progress', message: 'A request with this Idempotency-Key is still running; retry shortly' }, { 'retry-after': '1' });
+    return json(
+      409,
+      {
+        error: 'in_progress',
+        message: 'A request with this Idempotency-Key is still running; retry shortly',
+      },
+      { 'retry-after': '1' },
+    );
   }
   if (name === 'IdempotencyValidationError') {
-    return json(422, { error: 'idempotency_key_reused', message: 'This Idempotency-Key was used with a different body' });
+    return json(422, {
+      error: 'idempotency_key_reused',
+      message: 'This Idempotency-Key was used with a different body',
+    });
   }
   if (isExposed(error)) {
     return json(

@@ -9,12 +9,19 @@ import { header, httpHandler, json, type HttpEvent } from '../http/middleware.js
 import { authenticateSource } from '../usecases/authenticateSource.js';
 import { ingestLead } from '../usecases/ingestLead.js';
 
-export const handler = httpHandler(async (event: HttpEvent, _context: Context) => {
+export const handler = httpHandler(async (event: HttpEvent, context: Context) => {
   const source = await authenticateSource(header(event, 'x-webhook-secret'));
   const body = parseObjectBody(event, config().maxWebhookBodyBytes);
   const key = header(event, 'idempotency-key');
   const result = key
-    ? await runIdempotent({ orgId: source.orgId, operation: 'lead', key, body, run: () => ingestLead(source, body) })
+    ? await runIdempotent({
+        orgId: source.orgId,
+        operation: 'lead',
+        key,
+        body,
+        context,
+        run: () => ingestLead(source, body),
+      })
     : await ingestLead(source, body);
   return json(result.statusCode, result.body);
 });

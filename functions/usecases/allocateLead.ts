@@ -27,7 +27,10 @@ export async function allocateMessage(message: QueueMessage): Promise<StoredEven
   return stored;
 }
 
-export async function allocateInTransaction(db: import('../adapters/pg/db.js').Db, message: QueueMessage): Promise<StoredEvent[]> {
+export async function allocateInTransaction(
+  db: import('../adapters/pg/db.js').Db,
+  message: QueueMessage,
+): Promise<StoredEvent[]> {
   const now = clock().now();
   if (message.type === 'duplicate') {
     return insertEvents(
@@ -37,7 +40,12 @@ export async function allocateInTransaction(db: import('../adapters/pg/db.js').D
           orgId: message.orgId,
           type: 'lead.duplicate',
           leadId: message.leadId,
-          data: { leadId: message.leadId, sourceId: message.sourceId, matchedOn: message.matchedOn, receivedAt: message.receivedAt },
+          data: {
+            leadId: message.leadId,
+            sourceId: message.sourceId,
+            matchedOn: message.matchedOn,
+            receivedAt: message.receivedAt,
+          },
         },
       ],
       now,
@@ -54,14 +62,24 @@ export async function allocateInTransaction(db: import('../adapters/pg/db.js').D
   if (!inserted) return [];
   const lead = (await lockLead(db, message.orgId, message.leadId))!;
   const events: NewEvent[] = [
-    { orgId: lead.orgId, type: 'lead.received', leadId: lead.id, data: { lead: leadSummary(lead, 'queued', null) } },
+    {
+      orgId: lead.orgId,
+      type: 'lead.received',
+      leadId: lead.id,
+      data: { lead: leadSummary(lead, 'queued', null) },
+    },
   ];
 
   const campaign = await findCampaignByKey(db, lead.orgId, lead.campaign ?? DEFAULT_CAMPAIGN);
   if (!campaign || campaign.mode === 'stock') {
     const reason = campaign ? 'stock' : 'unknown_campaign';
     await setLeadStatus(db, { leadId: lead.id, status: 'unassigned', reason, trace: [], at: now });
-    events.push({ orgId: lead.orgId, type: 'lead.unassigned', leadId: lead.id, data: { lead: leadSummary(lead, 'unassigned', reason), trace: [] } });
+    events.push({
+      orgId: lead.orgId,
+      type: 'lead.unassigned',
+      leadId: lead.id,
+      data: { lead: leadSummary(lead, 'unassigned', reason), trace: [] },
+    });
     return insertEvents(db, events, now);
   }
 

@@ -16,7 +16,8 @@ export async function authenticateSource(secret: string | undefined): Promise<So
   const hash = hashSecret(secret);
   const now = clock().now();
   const hit = cache.get(hash);
-  if (hit && hit.until > Date.now() && (hit.record.validUntil ?? Infinity) > now.getTime() / 1000) return hit.record;
+  if (hit && hit.until > Date.now() && (hit.record.validUntil ?? Infinity) > now.getTime() / 1000)
+    return hit.record;
   const record = await getSourceSecret(hash, now);
   if (!record) throw unauthorized('Missing or invalid X-Webhook-Secret');
   if (cache.size > 1000) cache.clear();

@@ -37,7 +37,10 @@ export type IngestResult =
   | { statusCode: 202; body: { leadId: string; status: 'queued'; duplicate: false } }
   | { statusCode: 200; body: { duplicate: true; leadId: string; matchedOn: 'phone' | 'externalId' } };
 
-export async function ingestLead(source: SourceSecretRecord, body: Record<string, unknown>): Promise<IngestResult> {
+export async function ingestLead(
+  source: SourceSecretRecord,
+  body: Record<string, unknown>,
+): Promise<IngestResult> {
   const normalized = normalizeLeadInput(body, { fieldMap: source.fieldMap });
   if (!normalized.ok) throw new ValidationError(normalized.issues);
   const lead = { ...normalized.lead, campaign: normalized.lead.campaign ?? source.defaultCampaign };

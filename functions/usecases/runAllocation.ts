@@ -44,12 +44,16 @@ export function leadSummary(lead: LeadRow, status: string, reason: string | null
   };
 }
 
-/** Rotation picks a newcomer starts with: its weighted share of what the existing members have had. */
+/**
+ * Rotation picks a member new to the campaign's pool starts with: its weighted share of what the
+ * existing members have had (zero when the rotation is new), so that a newcomer is not sent every
+ * lead until it "catches up".
+ */
 function seedPicks(members: LockedCandidate[]): Map<string, number> {
   const known = members.filter((m) => m.inRotation);
+  const perWeight =
+    known.length === 0 ? 0 : known.reduce((sum, m) => sum + m.rotationPicks / m.weight, 0) / known.length;
   const seeds = new Map<string, number>();
-  if (known.length === 0) return seeds;
-  const perWeight = known.reduce((sum, m) => sum + m.rotationPicks / m.weight, 0) / known.length;
   for (const m of members) if (!m.inRotation) seeds.set(m.id, Math.floor(perWeight * m.weight));
   return seeds;
 }
@@ -73,10 +77,17 @@ export async function runAllocation(
   const candidates = locked.filter((c) => campaign.poolRecipientIds === null || members.has(c.id));
 
   const ended = input.endOpen
-    ? await endAssignments(db, { leadId: lead.id, at: now, endReason: input.endOpen.endReason, creditCapacity: true })
+    ? await endAssignments(db, {
+        leadId: lead.id,
+        at: now,
+        endReason: input.endOpen.endReason,
+        creditCapacity: true,
+      })
     : [];
 
-  const seeds = seedPicks(candidates.filter((c) => campaign.poolRecipientIds === null || campaign.poolRecipientIds.includes(c.id)));
+  const seeds = seedPicks(
+    candidates.filter((c) => campaign.poolRecipientIds === null || campaign.poolRecipientIds.includes(c.id)),
+  );
   for (const c of candidates) {
     const seeded = seeds.get(c.id);
     if (seeded !== undefined) c.rotationPicks = seeded;
@@ -91,9 +102,9 @@ export async function runAllocation(
       key: campaign.key,
       recipientsPerLead: campaign.recipientsPerLead,
       staticRecipientIds: campaign.staticRecipientIds,
-      poolRecipientIds: (campaign.poolRecipientIds ?? candidates.filter((c) => c.active).map((c) => c.id)).filter(
-        (id) => !staticIds.has(id),
-      ),
+      poolRecipientIds: (
+        campaign.poolRecipientIds ?? candidates.filter((c) => c.active).map((c) => c.id)
+      ).filter((id) => !staticIds.has(id)),
       stateRouting: campaign.stateRouting,
       staticOptional: campaign.staticOptional,
     },
@@ -104,7 +115,8 @@ export async function runAllocation(
 
   const byId = new Map(candidates.map((c) => [c.id, c]));
   const rotation = new Map<string, { recipientId: string; picks: number; lastPickedAt: Date | null }>();
-  for (const [id, picks] of seeds) rotation.set(id, { recipientId: id, picks, lastPickedAt: byId.get(id)?.lastPickedAt ?? null });
+  for (const [id, picks] of seeds)
+    rotation.set(id, { recipientId: id, picks, lastPickedAt: byId.get(id)?.lastPickedAt ?? null });
 
   const events: NewEvent[] = [];
   if (decision.outcome === 'assigned') {
@@ -126,18 +138,32 @@ export async function runAllocation(
       at: now,
       reassignmentIncrement: input.endOpen ? 1 : 0,
     });
-    const assigned = decision.picks.map((p) => ({ recipientId: p.recipientId, name: byId.get(p.recipientId)!.name, reason: p.reason }));
+    const assigned = decision.picks.map((p) => ({
+      recipientId: p.recipientId,
+      name: byId.get(p.recipientId)!.name,
+      reason: p.reason,
+    }));
     events.push({
       orgId: lead.orgId,
       type: input.eventType ?? 'lead.assigned',
       leadId: lead.id,
-      data: { lead: leadSummary(lead, 'assigned', null), assignments: assigned, endedRecipientIds: ended.map((e) => e.recipientId) },
+      data: {
+        lead: leadSummary(lead, 'assigned', null),
+        assignments: assigned,
+        endedRecipientIds: ended.map((e) => e.recipientId),
+      },
     });
     return { decision, events, assigned };
   }
 
   await saveRotation(db, campaign.id, [...rotation.values()]);
-  await setLeadStatus(db, { leadId: lead.id, status: 'unassigned', reason: decision.reason, trace: decision.trace, at: now });
+  await setLeadStatus(db, {
+    leadId: lead.id,
+    status: 'unassigned',
+    reason: decision.reason,
+    trace: decision.trace,
+    at: now,
+  });
   events.push({
     orgId: lead.orgId,
     type: 'lead.unassigned',

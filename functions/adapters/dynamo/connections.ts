@@ -61,8 +61,14 @@ export async function removeConnection(connectionId: string, orgId?: string): Pr
     );
     org = out.Items?.[0]?.connectionId as string | undefined;
   }
-  if (org) await documentClient().send(new DeleteCommand({ TableName: table, Key: { orgId: org, connectionId } }));
-  await documentClient().send(
-    new DeleteCommand({ TableName: table, Key: { orgId: `conn#${connectionId}`, connectionId: org ?? '' } }),
-  ).catch(() => undefined);
+  if (org)
+    await documentClient().send(new DeleteCommand({ TableName: table, Key: { orgId: org, connectionId } }));
+  await documentClient()
+    .send(
+      new DeleteCommand({
+        TableName: table,
+        Key: { orgId: `conn#${connectionId}`, connectionId: org ?? '' },
+      }),
+    )
+    .catch(() => undefined);
 }

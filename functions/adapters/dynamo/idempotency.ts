@@ -5,6 +5,7 @@
  * Keys are scoped by org and operation, so two orgs (or two endpoints) can use the same key.
  */
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { Context } from 'aws-lambda';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { dynamoClient } from '../../clients.js';
 import { config } from '../../config.js';
@@ -16,6 +17,8 @@ export interface IdempotentCall<T> {
   /** Part of the payload hash: the same key with a different body is rejected (422). */
   body: unknown;
   run: () => Promise<T>;
+  /** The Lambda context, so an in-progress record expires with the invocation's timeout. */
+  context?: Context;
 }
 
 /** Stored responses expire after 24 h, matching the window a webhook sender retries in. */
@@ -31,9 +34,15 @@ export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<T> {
     payloadValidationJmesPath: 'body',
     expiresAfterSeconds: EXPIRES_AFTER_SECONDS,
   });
+  if (call.context) idempotencyConfig.registerLambdaContext(call.context);
   const wrapped = makeIdempotent(
     async (_payload: { orgId: string; operation: string; key: string; body: unknown }) => call.run(),
     { persistenceStore, config: idempotencyConfig, keyPrefix: 'leadrouter' },
   );
-  return (await wrapped({ orgId: call.orgId, operation: call.operation, key: call.key, body: call.body })) as T;
+  return (await wrapped({
+    orgId: call.orgId,
+    operation: call.operation,
+    key: call.key,
+    body: call.body,
+  })) as T;
 }

@@ -29,7 +29,8 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** Phones are hashed in the key: the table never holds a readable phone number. */
 export const phoneKey = (orgId: string, e164: string) => `phone#${orgId}#${sha256(e164)}`;
-export const externalIdKey = (sourceId: string, externalId: string) => `ext#${sourceId}#${sha256(externalId)}`;
+export const externalIdKey = (sourceId: string, externalId: string) =>
+  `ext#${sourceId}#${sha256(externalId)}`;
 export const quotaEventKey = (orgId: string, eventId: string) => `quota#${orgId}#${sha256(eventId)}`;
 export const secretKey = (secretHash: string) => `secret#${secretHash}`;
 
@@ -162,7 +163,10 @@ export async function putSourceSecret(secretHash: string, record: SourceSecretRe
   );
 }
 
-export async function getSourceSecret(secretHash: string, now: Date): Promise<SourceSecretRecord | undefined> {
+export async function getSourceSecret(
+  secretHash: string,
+  now: Date,
+): Promise<SourceSecretRecord | undefined> {
   const out = await documentClient().send(
     new GetCommand({ TableName: config().tables.keys, Key: { pk: secretKey(secretHash) } }),
   );
@@ -179,5 +183,7 @@ export async function getSourceSecret(secretHash: string, now: Date): Promise<So
 }
 
 export async function deleteSourceSecret(secretHash: string): Promise<void> {
-  await documentClient().send(new DeleteCommand({ TableName: config().tables.keys, Key: { pk: secretKey(secretHash) } }));
+  await documentClient().send(
+    new DeleteCommand({ TableName: config().tables.keys, Key: { pk: secretKey(secretHash) } }),
+  );
 }

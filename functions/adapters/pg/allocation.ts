@@ -3,7 +3,7 @@
  * (after the lead row), read together with their counters, and the decision's effects are written
  * back in the same transaction. See docs/allocation.md for the lock order and why it cannot deadlock.
  */
-import type { CandidateRecipient, Pick } from '../../domain/allocation.js';
+import type { CandidateRecipient } from '../../domain/allocation.js';
 import type { AssignmentReason, WorkingHours } from '../../domain/types.js';
 import type { Db } from './db.js';
 
@@ -29,11 +29,15 @@ export const CAMPAIGN_COLUMNS = `id, org_id AS "orgId", key, name, recipients_pe
   state_routing AS "stateRouting", static_optional AS "staticOptional", mode, sla_minutes AS "slaMinutes",
   max_reassignments AS "maxReassignments", created_at AS "createdAt", updated_at AS "updatedAt"`;
 
-export async function findCampaignByKey(db: Db, orgId: string, key: string): Promise<CampaignRow | undefined> {
-  const out = await db.query<CampaignRow>(`SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE org_id = $1 AND key = $2`, [
-    orgId,
-    key,
-  ]);
+export async function findCampaignByKey(
+  db: Db,
+  orgId: string,
+  key: string,
+): Promise<CampaignRow | undefined> {
+  const out = await db.query<CampaignRow>(
+    `SELECT ${CAMPAIGN_COLUMNS} FROM campaigns WHERE org_id = $1 AND key = $2`,
+    [orgId, key],
+  );
   return out.rows[0];
 }
 
@@ -58,7 +62,21 @@ export async function lockCandidates(
   /** Other recipients this transaction will touch (holders of a lead being reassigned), locked in the same order. */
   extraRecipientIds: string[] = [],
 ): Promise<LockedCandidate[]> {
-  const ids = [...new Set([...campaign.staticRecipientIds, ...(campaign.poolRecipientIds ?? []), ...extraRecipientIds])];
+  const ids = [
+    ...new Set([...campaign.staticRecipientIds, ...(campaign.poolRecipientIds ?? []), ...extraRecipientIds]),
+  ];
+  // Two statements on purpose. Under READ COMMITTED a statement reads from a snapshot taken when it
+  // starts; if it then waits for a row lock, only the locked row is re-read after the wait (and only
+  // if it changed). Counters and rotation rows joined in the same statement would be the stale
+  // pre-wait versions, and two waiting allocations would both see the same count. So: lock first,
+  // then read everything in a new statement whose snapshot includes what the lock holders committed.
+  const locked = await db.query<{ id: string }>(
+    `SELECT r.id FROM recipients r
+     WHERE r.org_id = $1 AND (r.id = ANY($2::uuid[]) OR ($3::boolean AND r.active))
+     ORDER BY r.id
+     FOR UPDATE`,
+    [campaign.orgId, ids, campaign.poolRecipientIds === null],
+  );
   const out = await db.query<{
     id: string;
     name: string;
@@ -77,17 +95,16 @@ export async function lockCandidates(
   }>(
     `SELECT r.id, r.name, r.active, r.states, r.daily_cap AS "dailyCap", r.quota_remaining AS "quotaRemaining",
             r.quota_epoch AS "quotaEpoch", r.weight, r.timezone, r.working_hours AS "workingHours",
-            (($3::timestamptz AT TIME ZONE r.timezone)::date)::text AS "localDay",
+            (($2::timestamptz AT TIME ZONE r.timezone)::date)::text AS "localDay",
             COALESCE(d.assigned, 0) AS "assignedToday",
             rs.picks AS "rotationPicks", rs.last_picked_at AS "lastPickedAt"
      FROM recipients r
      LEFT JOIN recipient_day_counts d
-       ON d.recipient_id = r.id AND d.local_day = ($3::timestamptz AT TIME ZONE r.timezone)::date
-     LEFT JOIN rotation_state rs ON rs.campaign_id = $4 AND rs.recipient_id = r.id
-     WHERE r.org_id = $1 AND (r.id = ANY($2::uuid[]) OR ($5::boolean AND r.active))
-     ORDER BY r.id
-     FOR UPDATE OF r`,
-    [campaign.orgId, ids, now, campaign.id, campaign.poolRecipientIds === null],
+       ON d.recipient_id = r.id AND d.local_day = ($2::timestamptz AT TIME ZONE r.timezone)::date
+     LEFT JOIN rotation_state rs ON rs.campaign_id = $3 AND rs.recipient_id = r.id
+     WHERE r.id = ANY($1::uuid[])
+     ORDER BY r.id`,
+    [locked.rows.map((r) => r.id), now, campaign.id],
   );
   return out.rows.map((r) => ({
     ...r,
@@ -95,6 +112,15 @@ export async function lockCandidates(
     rotationPicks: r.rotationPicks ?? 0,
     inRotation: r.rotationPicks !== null,
   }));
+}
+
+/** Ids of recipients who hold this lead now. */
+export async function openRecipientIds(db: Db, leadId: string): Promise<string[]> {
+  const out = await db.query<{ recipientId: string }>(
+    `SELECT recipient_id AS "recipientId" FROM assignments WHERE lead_id = $1 AND ended_at IS NULL AND recipient_id IS NOT NULL`,
+    [leadId],
+  );
+  return out.rows.map((r) => r.recipientId);
 }
 
 /** Ids of recipients who held this lead before (they are never chosen for it again). */
@@ -201,7 +227,9 @@ export async function endAssignments(
                a.quota_epoch AS "quotaEpoch", o.counted AS "wasCounted"`,
     [input.leadId, input.at, input.endReason, input.recipientIds ?? null, input.creditCapacity],
   );
-  const credited = out.rows.filter((r) => input.creditCapacity && r.wasCounted && r.recipientId && r.localDay);
+  const credited = out.rows.filter(
+    (r) => input.creditCapacity && r.wasCounted && r.recipientId && r.localDay,
+  );
   if (credited.length > 0) {
     await db.query(
       `UPDATE recipient_day_counts d SET assigned = d.assigned - x.n

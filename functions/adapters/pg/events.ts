@@ -42,7 +42,10 @@ export async function insertEvents(db: Db, events: NewEvent[], at: Date): Promis
 
 export async function markEventsPublished(ids: number[], at: Date): Promise<void> {
   if (ids.length === 0) return;
-  await read(`UPDATE events SET published_at = $2 WHERE id = ANY($1::bigint[]) AND published_at IS NULL`, [ids, at]);
+  await read(`UPDATE events SET published_at = $2 WHERE id = ANY($1::bigint[]) AND published_at IS NULL`, [
+    ids,
+    at,
+  ]);
 }
 
 /**
@@ -68,8 +71,8 @@ export async function listEventsAfter(orgId: string, afterId: number, limit: num
 }
 
 export async function listLeadEvents(orgId: string, leadId: string): Promise<StoredEvent[]> {
-  return read<StoredEvent>(
-    `SELECT ${COLUMNS} FROM events WHERE org_id = $1 AND lead_id = $2 ORDER BY id`,
-    [orgId, leadId],
-  );
+  return read<StoredEvent>(`SELECT ${COLUMNS} FROM events WHERE org_id = $1 AND lead_id = $2 ORDER BY id`, [
+    orgId,
+    leadId,
+  ]);
 }

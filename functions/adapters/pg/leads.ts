@@ -65,10 +65,10 @@ export async function insertLeadIfAbsent(
 
 /** Locks the lead row: every decision about one lead is serialised on it (first in the lock order). */
 export async function lockLead(db: Db, orgId: string, leadId: string): Promise<LeadRow | undefined> {
-  const out = await db.query<LeadRow>(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1 AND org_id = $2 FOR UPDATE`, [
-    leadId,
-    orgId,
-  ]);
+  const out = await db.query<LeadRow>(
+    `SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1 AND org_id = $2 FOR UPDATE`,
+    [leadId, orgId],
+  );
   return out.rows[0];
 }
 
@@ -117,7 +117,10 @@ export async function findReturningRecipient(
 }
 
 export async function getLead(orgId: string, leadId: string): Promise<LeadRow | undefined> {
-  const rows = await read<LeadRow>(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1 AND org_id = $2`, [leadId, orgId]);
+  const rows = await read<LeadRow>(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1 AND org_id = $2`, [
+    leadId,
+    orgId,
+  ]);
   return rows[0];
 }
 
@@ -142,7 +145,10 @@ export async function listLeads(orgId: string, f: LeadFilter): Promise<LeadRow[]
   if (f.state) add('l.state = ?', f.state);
   if (f.campaign) add('l.campaign = ?', f.campaign);
   if (f.recipientId)
-    add('EXISTS (SELECT 1 FROM assignments a WHERE a.lead_id = l.id AND a.recipient_id = ? AND a.ended_at IS NULL)', f.recipientId);
+    add(
+      'EXISTS (SELECT 1 FROM assignments a WHERE a.lead_id = l.id AND a.recipient_id = ? AND a.ended_at IS NULL)',
+      f.recipientId,
+    );
   if (f.after) {
     values.push(f.after.receivedAt, f.after.id);
     where.push(`(l.received_at, l.id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`);

@@ -11,7 +11,12 @@ import type { StoredEvent } from '../pg/events.js';
 import { logger } from '../../powertools.js';
 
 export function realtimeMessage(event: StoredEvent): string {
-  return JSON.stringify({ id: event.id, type: event.type, at: new Date(event.at).toISOString(), data: event.data });
+  return JSON.stringify({
+    id: event.id,
+    type: event.type,
+    at: new Date(event.at).toISOString(),
+    data: event.data,
+  });
 }
 
 /** Returns the ids of events that were handed to every live connection (or had none to reach). */
@@ -29,7 +34,9 @@ export async function broadcastEvents(events: StoredEvent[], now: Date): Promise
         connections.map(async (connectionId) => {
           for (const event of orgEvents) {
             try {
-              await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: realtimeMessage(event) }));
+              await client.send(
+                new PostToConnectionCommand({ ConnectionId: connectionId, Data: realtimeMessage(event) }),
+              );
             } catch (error) {
               if (error instanceof GoneException || (error as { name?: string }).name === 'GoneException') {
                 await removeConnection(connectionId, orgId);

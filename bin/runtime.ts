@@ -1,0 +1,270 @@
+/**
+ * The local runtime: the same Lambda handlers as on AWS (taken from `functions/registry.ts`), wired to
+ * real local stand-ins — embedded PostgreSQL, dynalite (DynamoDB), fauxqs (SQS FIFO), a WebSocket
+ * gateway with an `@connections` endpoint, an SQS→Lambda poller and an EventBridge-style scheduler —
+ * behind one HTTP port that serves the API, the dashboard and `/ws`.
+ *
+ * `npm start` (bin/start.ts) and the end-to-end tests both use `startRuntime`.
+ *
+ * Start order matters: stores first, then migrations, then the environment the handlers read at their
+ * first use, then the org bootstrap, and only then traffic (HTTP, poller, scheduler). Stop is the
+ * reverse: stop taking traffic, let in-flight allocations finish, then stop the stores.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { migrateUp } from '../functions/adapters/pg/migrate.js';
+import { resetClients } from '../functions/clients.js';
+import { resetConfig } from '../functions/config.js';
+import { handlers, type HandlerName } from '../functions/registry.js';
+import { newSecret } from '../functions/shared/secrets.js';
+import { createOrg } from '../functions/usecases/orgs.js';
+import { relayOutbox } from '../functions/usecases/publishEvents.js';
+import { seedDemo } from './demo.js';
+import { ensureTables, startDynamo } from './local/dynamo.js';
+import { createHttpGateway } from './local/httpGateway.js';
+import { closeHttpServer } from './local/httpServer.js';
+import { findFreePort, isPortFree } from './local/ports.js';
+import { startPostgres } from './local/postgres.js';
+import { ensureLeadQueues, startSqs } from './local/sqs.js';
+import { startSqsPoller } from './local/sqsPoller.js';
+import { startScheduler } from './local/scheduler.js';
+import { createWsGateway } from './local/wsGateway.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The default org and source of a local install; fixed so restarts find them again. */
+export const LOCAL_ORG_ID = '00000000-0000-4000-8000-000000000001';
+export const LOCAL_SOURCE_ID = '00000000-0000-4000-8000-000000000002';
+
+export interface RuntimeOptions {
+  port?: number;
+  dataDir: string;
+  databaseUrl?: string;
+  dynamoEndpoint?: string;
+  sqsEndpoint?: string;
+  adminToken?: string;
+  webhookSecret?: string;
+  rootToken?: string;
+  demo?: boolean;
+  /** Throw-away PostgreSQL settings (tests). */
+  ephemeral?: boolean;
+  /** How often the local outbox relay runs (AWS: every minute). */
+  relayIntervalMs?: number;
+  /** Visibility timeout of the lead queue; tests shorten it to see redelivery quickly. */
+  visibilityTimeoutSeconds?: number;
+  log?: (message: string) => void;
+}
+
+export interface Runtime {
+  url: string;
+  wsUrl: string;
+  orgId: string;
+  sourceId: string;
+  adminToken: string;
+  webhookSecret: string;
+  databaseUrl: string;
+  queueUrl: string;
+  dlqUrl: string;
+  /** Resolves when the lead queue is empty and no allocation is in flight. */
+  idle(): Promise<void>;
+  runJob(name: string): Promise<unknown>;
+  /** Stops the WebSocket gateway alone and starts a new one on the same port (tests of reconnects). */
+  restartWsGateway(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A Lambda handler as our modules export it: (event, context) → result. */
+type Handler = (event: any, context: any) => any;
+
+async function loadHandler(name: HandlerName): Promise<Handler> {
+  const mod = (await import(pathToFileURL(path.join(ROOT, handlers[name].entry)).href)) as {
+    handler: Handler;
+  };
+  return mod.handler;
+}
+
+/** Tokens of the local default org: from the environment, else generated once and kept in DATA_DIR. */
+function localCredentials(
+  dataDir: string,
+  opts: RuntimeOptions,
+): { adminToken: string; webhookSecret: string } {
+  const file = path.join(dataDir, 'credentials.json');
+  const saved = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { adminToken: string; webhookSecret: string })
+    : undefined;
+  const creds = {
+    adminToken: opts.adminToken ?? saved?.adminToken ?? newSecret('lr_admin'),
+    webhookSecret: opts.webhookSecret ?? saved?.webhookSecret ?? newSecret('lr_whsec'),
+  };
+  writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
+  return creds;
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const log = opts.log ?? (() => undefined);
+  const dataDir = path.resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse())
+      await stop().catch((e) => log(`stop failed: ${(e as Error).message}`));
+  };
+
+  try {
+    // 1. Stores.
+    let databaseUrl = opts.databaseUrl;
+    if (!databaseUrl) {
+      const pgServer = await startPostgres({
+        dataDir: path.join(dataDir, 'postgres'),
+        ephemeral: opts.ephemeral,
+      });
+      stops.push(() => pgServer.stop());
+      databaseUrl = pgServer.url;
+    }
+    await migrateUp(databaseUrl);
+
+    let dynamoEndpoint = opts.dynamoEndpoint;
+    if (!dynamoEndpoint) {
+      const dynamo = await startDynamo({ dataDir });
+      stops.push(() => dynamo.stop());
+      dynamoEndpoint = dynamo.endpoint;
+    }
+    await ensureTables(dynamoEndpoint);
+
+    let sqsEndpoint = opts.sqsEndpoint;
+    let sqsServer: Awaited<ReturnType<typeof startSqs>> | undefined;
+    if (!sqsEndpoint) {
+      sqsServer = await startSqs({ dataDir });
+      sqsEndpoint = sqsServer.endpoint;
+    }
+    const queues = await ensureLeadQueues(sqsEndpoint);
+
+    // 2. One port for API, dashboard and WebSocket.
+    const port = opts.port ?? (await findFreePort());
+    if (opts.port && !(await isPortFree(opts.port)))
+      throw new Error(`Port ${opts.port} is in use; set PORT to another one`);
+    const url = `http://127.0.0.1:${port}`;
+
+    // 3. The environment the handlers read (as Lambda's configuration would set it).
+    Object.assign(process.env, {
+      LOCAL_RUNTIME: '1',
+      AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
+      DATABASE_URL: databaseUrl,
+      DYNAMODB_ENDPOINT: dynamoEndpoint,
+      SQS_ENDPOINT: sqsEndpoint,
+      LEAD_QUEUE_URL: queues.queueUrl,
+      LEAD_DLQ_URL: queues.dlqUrl,
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      ...(opts.rootToken ? { ROOT_TOKEN: opts.rootToken } : {}),
+    });
+    const server = http.createServer();
+    const ws = await createWsGateway({
+      server,
+      path: '/ws',
+      handlers: {
+        connect: await loadHandler('wsConnect'),
+        disconnect: await loadHandler('wsDisconnect'),
+        default: await loadHandler('wsDefault'),
+      },
+    });
+    let wsGateway = ws;
+    process.env.WS_MANAGEMENT_ENDPOINT = ws.managementEndpoint;
+    resetConfig();
+    await resetClients();
+    stops.push(async () => {
+      await resetClients();
+      resetConfig();
+    });
+
+    // 4. The default org, its source and campaign; demo data.
+    const creds = localCredentials(dataDir, opts);
+    await createOrg({ name: 'Default', orgId: LOCAL_ORG_ID, sourceId: LOCAL_SOURCE_ID, ...creds });
+
+    // 5. Traffic: HTTP routes from the registry, the queue poller, the scheduler.
+    const routes: { method: string; path: string; handler: Handler }[] = [];
+    for (const name of Object.keys(handlers) as HandlerName[]) {
+      const def = handlers[name];
+      if (def.trigger.kind !== 'http') continue;
+      const handler = await loadHandler(name);
+      for (const r of def.trigger.routes) {
+        const [method, routePath] = r.split(' ') as [string, string];
+        routes.push({ method, path: routePath, handler });
+      }
+    }
+    const webDist = path.join(ROOT, 'web', 'dist');
+    server.on('request', createHttpGateway({ routes, staticDir: existsSync(webDist) ? webDist : undefined }));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    stops.push(() => closeHttpServer(server));
+    stops.push(() => wsGateway.close());
+
+    const poller = startSqsPoller({
+      endpoint: sqsEndpoint,
+      queueUrl: queues.queueUrl,
+      queueArn: queues.queueArn,
+      handler: await loadHandler('allocator'),
+      visibilityTimeout: opts.visibilityTimeoutSeconds,
+    });
+    stops.push(() => poller.stop());
+    if (sqsServer) {
+      // After the poller: the queue snapshot is taken once nothing is being received any more.
+      const s = sqsServer;
+      stops.splice(stops.length - 1, 0, () => s.stop());
+    }
+
+    const jobs = [];
+    for (const name of Object.keys(handlers) as HandlerName[]) {
+      const def = handlers[name];
+      if (def.trigger.kind === 'schedule')
+        jobs.push({
+          name: def.trigger.job,
+          schedule: def.trigger.schedule,
+          handler: await loadHandler(name),
+        });
+    }
+    const scheduler = startScheduler(jobs);
+    stops.push(async () => scheduler.stop());
+    const relayEvery = opts.relayIntervalMs ?? 2000;
+    const relay = setInterval(() => void relayOutbox().catch(() => undefined), relayEvery);
+    stops.push(async () => clearInterval(relay));
+
+    if (opts.demo) await seedDemo(LOCAL_ORG_ID, `${url}/webhooks/leads`, creds.webhookSecret, log);
+
+    return {
+      url,
+      wsUrl: `ws://127.0.0.1:${port}/ws`,
+      orgId: LOCAL_ORG_ID,
+      sourceId: LOCAL_SOURCE_ID,
+      adminToken: creds.adminToken,
+      webhookSecret: creds.webhookSecret,
+      databaseUrl,
+      queueUrl: queues.queueUrl,
+      dlqUrl: queues.dlqUrl,
+      idle: () => poller.idle(),
+      runJob: (name) => scheduler.runNow(name),
+      restartWsGateway: async () => {
+        const managementPort = Number(new URL(wsGateway.managementEndpoint).port);
+        await wsGateway.close();
+        wsGateway = await createWsGateway({
+          server,
+          path: '/ws',
+          managementPort,
+          handlers: {
+            connect: await loadHandler('wsConnect'),
+            disconnect: await loadHandler('wsDisconnect'),
+            default: await loadHandler('wsDefault'),
+          },
+        });
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
