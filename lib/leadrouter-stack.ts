@@ -14,11 +14,12 @@ import { Allocator } from './allocator.js';
 import { Dashboard } from './dashboard.js';
 import { Database } from './database.js';
 import { HandlerFunctions, registryEntryOfKind } from './handler-functions.js';
-import { IngestApi } from './ingest-api.js';
+import { IngestApi, parseRouteKey } from './ingest-api.js';
 import { KeyTables } from './key-tables.js';
 import { LeadQueue } from './lead-queue.js';
 import { Migrations } from './migrations.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
+import { OperatorToken } from './operator-token.js';
 import { Realtime } from './realtime.js';
 import { Schedules } from './schedules.js';
 import type { StageConfig } from './stage-config.js';
@@ -34,6 +35,7 @@ export class LeadrouterStack extends Stack {
   readonly leadQueue: LeadQueue;
   readonly database: Database;
   readonly functions: HandlerFunctions;
+  readonly operatorToken: OperatorToken;
   readonly realtime: Realtime;
   readonly dashboard: Dashboard;
   readonly ingestApi: IngestApi;
@@ -60,6 +62,13 @@ export class LeadrouterStack extends Stack {
       leadQueue: this.leadQueue,
       database: this.database,
     });
+    this.operatorToken = new OperatorToken(this, 'OperatorToken', { config });
+    // The admin API (routes under /api/) is where organizations are created.
+    for (const h of this.functions.ofKind('http')) {
+      if (h.definition.trigger.routes.some((route) => parseRouteKey(route).path.startsWith('/api/'))) {
+        this.operatorToken.provideTo(h.function);
+      }
+    }
     this.realtime = new Realtime(this, 'Realtime', { config, functions: this.functions });
     this.dashboard = new Dashboard(this, 'Dashboard', { config, webDistDir: props.webDistDir });
     this.ingestApi = new IngestApi(this, 'IngestApi', {
@@ -109,6 +118,11 @@ export class LeadrouterStack extends Stack {
     new CfnOutput(this, 'AlarmTopicArn', {
       description: 'Subscribe on-call addresses or chat integrations here',
       value: this.alarms.topic.topicArn,
+    });
+    new CfnOutput(this, 'OperatorTokenSecretArn', {
+      description:
+        'ROOT_TOKEN for creating organizations: aws secretsmanager get-secret-value --secret-id <this>',
+      value: this.operatorToken.secret.secretArn,
     });
     new CfnOutput(this, 'DatabaseSecretArn', {
       description: 'Aurora credentials (for psql through a bastion or Session Manager)',

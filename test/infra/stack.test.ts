@@ -379,6 +379,27 @@ describe('IngestApi', () => {
   });
 });
 
+describe('OperatorToken', () => {
+  it('gives ROOT_TOKEN, resolved from a generated secret, to the admin API only', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
+    });
+    const secretId = logicalId(built.stack, built.stack.operatorToken.secret);
+    for (const [name, def] of registry) {
+      const rootToken = functionProps(name).Environment.Variables.ROOT_TOKEN;
+      const servesAdminApi =
+        def.trigger.kind === 'http' && def.trigger.routes.some((r) => r.includes(' /api/'));
+      if (!servesAdminApi) {
+        expect(rootToken, name).toBeUndefined();
+        continue;
+      }
+      expect(JSON.stringify(rootToken), name).toContain('{{resolve:secretsmanager:');
+      expect(JSON.stringify(rootToken), name).toContain(secretId);
+    }
+    expect(template.toJSON().Outputs.OperatorTokenSecretArn.Value).toEqual({ Ref: secretId });
+  });
+});
+
 describe('Realtime', () => {
   it('routes $connect, $disconnect and $default to their registry handlers', () => {
     const apiId = logicalId(built.stack, built.stack.realtime.api);
