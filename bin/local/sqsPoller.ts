@@ -62,6 +62,15 @@ export interface SqsPoller {
  * Redelivery and dead-lettering after `maxReceiveCount` are the queue's job (fauxqs does them).
  */
 export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
+  // The limits of ReceiveMessage (and of Lambda's FIFO event source mapping), checked up front so a
+  // typo fails at start instead of as a stream of errors from every poll.
+  const batchSize = opts.batchSize ?? 10;
+  const waitTimeSeconds = opts.waitTimeSeconds ?? 20;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10)
+    throw new RangeError(`batchSize must be 1–10, got ${batchSize}`);
+  if (!Number.isInteger(waitTimeSeconds) || waitTimeSeconds < 1 || waitTimeSeconds > 20) {
+    throw new RangeError(`waitTimeSeconds must be 1–20, got ${waitTimeSeconds}`);
+  }
   const client = localSqsClient(opts.endpoint, regionOf(opts.queueArn));
   const onError = opts.onError ?? ((error: unknown) => console.error('[sqs poller]', error));
   const abort = new AbortController();
@@ -71,8 +80,8 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
     const { Messages = [] } = await client.send(
       new ReceiveMessageCommand({
         QueueUrl: opts.queueUrl,
-        MaxNumberOfMessages: opts.batchSize ?? 10,
-        WaitTimeSeconds: opts.waitTimeSeconds ?? 20,
+        MaxNumberOfMessages: batchSize,
+        WaitTimeSeconds: waitTimeSeconds,
         VisibilityTimeout: opts.visibilityTimeout,
         AttributeNames: ['All'],
         MessageSystemAttributeNames: ['All'],
