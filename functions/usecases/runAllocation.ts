@@ -68,6 +68,11 @@ export async function runAllocation(
     /** End these open assignments first (reassignment), returning their capacity. */
     endOpen?: { endReason: string };
     eventType?: 'lead.assigned' | 'lead.reassigned';
+    /**
+     * Retries (backlog): when nobody is eligible, write nothing at all — no new trace, no event — so
+     * a lead waiting for capacity does not produce an event on every retry.
+     */
+    onlyIfAssigned?: boolean;
   },
 ): Promise<AllocationOutcome> {
   const { lead, campaign, now } = input;
