@@ -28,6 +28,7 @@ import {
   DatabaseCluster,
   DatabaseClusterEngine,
   type DatabaseProxy,
+  type DatabaseSecret,
 } from 'aws-cdk-lib/aws-rds';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -131,6 +132,10 @@ export class Database extends Construct {
     });
     if (!this.cluster.secret) throw new Error('The cluster was created without a credentials secret');
     this.secret = this.cluster.secret;
+    // cluster.secret is the secret's attachment to the cluster; the secret itself is the child `Secret`.
+    const generatedSecret = this.cluster.node.findChild('Secret') as DatabaseSecret;
+    // In prod the final snapshot outlives the stack; keep its credentials with it.
+    generatedSecret.applyRemovalPolicy(config.removalPolicy);
 
     this.proxy = this.cluster.addProxy('Proxy', {
       vpc: this.vpc,
@@ -145,9 +150,8 @@ export class Database extends Construct {
       borrowTimeout: Duration.seconds(30),
     });
 
-    // cluster.secret is the secret's attachment to the cluster; the finding is on the secret itself.
     acknowledge(
-      this.cluster.node.findChild('Secret'),
+      generatedSecret,
       'SMG4',
       'Rotation would change the password under warm Lambda environments that read it at cold start, ' +
         'failing their new proxy connections until they recycle. The secret never leaves the VPC path; rotate ' +

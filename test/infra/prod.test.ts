@@ -28,6 +28,15 @@ describe('prod stage', () => {
     });
   });
 
+  it('keeps the database credentials with the final snapshot', () => {
+    const secrets = template.findResources('AWS::SecretsManager::Secret', {
+      Properties: {
+        GenerateSecretString: Match.objectLike({ SecretStringTemplate: '{"username":"leadrouter"}' }),
+      },
+    });
+    expect(Object.values(secrets).map((s) => s.DeletionPolicy)).toEqual(['Retain']);
+  });
+
   it('runs a Serverless v2 writer and a reader that scales with it', () => {
     template.resourceCountIs('AWS::RDS::DBInstance', 2);
     template.hasResourceProperties('AWS::RDS::DBCluster', {
