@@ -132,6 +132,7 @@ export class Alarms extends Construct {
     add('ApiServerErrors', serverErrors, 5, 1, 'more than 5 HTTP 5xx in 5 minutes');
 
     this.dashboard = new CloudWatchDashboard(this, 'Dashboard', {
+      dashboardName: `leadrouter-${config.stage}`,
       defaultInterval: Duration.hours(3),
     });
     const perFunction = (metric: (fn: IFunction) => Metric) =>
