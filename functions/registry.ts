@@ -27,16 +27,18 @@ export interface HandlerDefinition {
 export const handlers = {
   ingest: {
     entry: 'functions/ingest/handler.ts',
-    description: 'Public webhooks: lead intake and quota reset (secret check, validation, dedup, enqueue)',
-    trigger: { kind: 'http', routes: ['POST /webhooks/leads', 'POST /webhooks/quota-reset'] },
+    description:
+      'Public lead webhook: secret check, validation, dedup in DynamoDB, enqueue (never PostgreSQL)',
+    trigger: { kind: 'http', routes: ['POST /webhooks/leads'] },
     timeoutSeconds: 10,
     memoryMb: 512,
     usesDatabase: false,
   },
   api: {
     entry: 'functions/api/handler.ts',
-    description: 'Admin API (bearer token) and health',
-    trigger: { kind: 'http', routes: ['GET /health', 'ANY /api/{proxy+}'] },
+    description:
+      'Admin API (bearer token), health, and the quota-reset webhook (it answers with a count from PostgreSQL)',
+    trigger: { kind: 'http', routes: ['GET /health', 'ANY /api/{proxy+}', 'POST /webhooks/quota-reset'] },
     timeoutSeconds: 29,
     memoryMb: 1024,
     usesDatabase: true,

@@ -251,3 +251,55 @@ export const ErrorBody = z
     issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
   })
   .openapi('Error');
+
+export const Reassign = z
+  .object({ recipientIds: z.array(Uuid).min(1).max(50).optional() })
+  .openapi('Reassign');
+
+export const ReassignResult = z
+  .object({
+    leadId: Uuid,
+    status: z.literal('assigned'),
+    assignments: z.array(z.object({ recipientId: Uuid, name: z.string(), reason: z.string() })),
+    endedRecipientIds: z.array(Uuid),
+  })
+  .openapi('ReassignResult');
+
+export const Simulate = z
+  .object({
+    leads: z
+      .array(
+        z
+          .object({ state: StateCode.nullable().optional(), phone: z.string().max(40).nullable().optional() })
+          .passthrough(),
+      )
+      .min(1)
+      .max(200),
+    overrides: z
+      .object({
+        recipientsPerLead: z.number().int().min(1).max(50),
+        staticRecipientIds: z.array(Uuid).max(50),
+        poolRecipientIds: z.array(Uuid).max(1000).nullable(),
+        stateRouting: z.enum(STATE_ROUTINGS),
+        staticOptional: z.boolean(),
+      })
+      .partial()
+      .optional(),
+  })
+  .openapi('Simulate');
+
+export const SimulationResults = z
+  .object({
+    campaign: z.string(),
+    results: z.array(
+      z.object({
+        index: z.number(),
+        state: z.string().nullable(),
+        outcome: z.enum(['assigned', 'unassigned']),
+        reason: z.string().nullable(),
+        assignments: z.array(z.object({ recipientId: Uuid, name: z.string(), reason: z.string() })),
+        trace: z.array(TraceEntrySchema),
+      }),
+    ),
+  })
+  .openapi('SimulationResults');

@@ -70,13 +70,37 @@ export async function lockCandidates(
   // if it changed). Counters and rotation rows joined in the same statement would be the stale
   // pre-wait versions, and two waiting allocations would both see the same count. So: lock first,
   // then read everything in a new statement whose snapshot includes what the lock holders committed.
-  const locked = await db.query<{ id: string }>(
+  const locked = await lockRecipientRows(db, campaign.orgId, ids, campaign.poolRecipientIds === null);
+  return readCandidates(db, locked, now, campaign.id);
+}
+
+/**
+ * Locks recipient rows of an org in ascending id order (the global lock order): the given ids, plus
+ * every active recipient when `allActive`. Returns the ids locked.
+ */
+export async function lockRecipientRows(
+  db: Db,
+  orgId: string,
+  ids: string[],
+  allActive = false,
+): Promise<string[]> {
+  const out = await db.query<{ id: string }>(
     `SELECT r.id FROM recipients r
      WHERE r.org_id = $1 AND (r.id = ANY($2::uuid[]) OR ($3::boolean AND r.active))
      ORDER BY r.id
      FOR UPDATE`,
-    [campaign.orgId, ids, campaign.poolRecipientIds === null],
+    [orgId, ids, allActive],
   );
+  return out.rows.map((r) => r.id);
+}
+
+/** Reads locked recipients with their counters for `now` and their rotation state in a campaign (if any). */
+export async function readCandidates(
+  db: Db,
+  ids: string[],
+  now: Date,
+  campaignId: string | null,
+): Promise<LockedCandidate[]> {
   const out = await db.query<{
     id: string;
     name: string;
@@ -104,7 +128,7 @@ export async function lockCandidates(
      LEFT JOIN rotation_state rs ON rs.campaign_id = $3 AND rs.recipient_id = r.id
      WHERE r.id = ANY($1::uuid[])
      ORDER BY r.id`,
-    [locked.rows.map((r) => r.id), now, campaign.id],
+    [ids, now, campaignId],
   );
   return out.rows.map((r) => ({
     ...r,

@@ -44,6 +44,22 @@ export async function withTransaction<T>(work: (db: Db) => Promise<T>): Promise<
   }
 }
 
+/**
+ * Runs work in a transaction that is always rolled back: "what would happen now" (campaign
+ * simulation) through exactly the code that really allocates, committing nothing.
+ */
+export async function withRollback<T>(work: (db: Db) => Promise<T>): Promise<T> {
+  const pool = await dbPool();
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    return await work(client);
+  } finally {
+    await client.query('ROLLBACK').catch(() => undefined);
+    client.release();
+  }
+}
+
 function isConnectionError(error: unknown): boolean {
   const code = (error as { code?: string })?.code ?? '';
   return code.startsWith('08') || code === '57P01' || code === 'ECONNRESET' || code === 'ECONNREFUSED';

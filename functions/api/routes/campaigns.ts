@@ -3,7 +3,15 @@ import { getCampaign, listCampaigns } from '../../adapters/pg/campaigns.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { campaignView, createCampaign, patchCampaign } from '../../usecases/campaigns.js';
 import { route } from '../router.js';
-import { Campaign, CampaignCreate, CampaignPatch, ErrorBody } from '../schemas.js';
+import {
+  Campaign,
+  CampaignCreate,
+  CampaignPatch,
+  ErrorBody,
+  Simulate,
+  SimulationResults,
+} from '../schemas.js';
+import { simulateCampaign } from '../../usecases/simulateCampaign.js';
 
 export const campaignRoutes = [
   route({
@@ -68,6 +76,22 @@ export const campaignRoutes = [
     handle: async ({ orgId, params, body }) => ({
       status: 200,
       body: campaignView(await patchCampaign(orgId, params.key!, body)),
+    }),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/campaigns/{key}/simulate',
+    summary: 'What the rule would do now with these leads, in order; commits nothing',
+    tag: 'Campaigns',
+    auth: 'admin',
+    body: Simulate,
+    responses: {
+      200: { description: 'Decisions', schema: SimulationResults },
+      404: { description: 'Not found', schema: ErrorBody },
+    },
+    handle: async ({ orgId, params, body }) => ({
+      status: 200,
+      body: await simulateCampaign(orgId, params.key!, body.leads, body.overrides ?? {}),
     }),
   }),
 ];

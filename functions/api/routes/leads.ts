@@ -4,6 +4,7 @@ import { listEventsAfter, listLeadEvents } from '../../adapters/pg/events.js';
 import { getLead, listLeads, type LeadRow } from '../../adapters/pg/leads.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { changeLeadStatus } from '../../usecases/leadStatus.js';
+import { reassignLead } from '../../usecases/reassignLead.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { route } from '../router.js';
 import {
@@ -16,6 +17,8 @@ import {
   LeadDetail,
   LeadListQuery,
   Page,
+  Reassign,
+  ReassignResult,
   StatusChange,
 } from '../schemas.js';
 
@@ -103,6 +106,24 @@ export const leadRoutes = [
     handle: async ({ orgId, params, body }) => ({
       status: 200,
       body: await changeLeadStatus(orgId, params.id!, body.status),
+    }),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/leads/{id}/reassign',
+    summary:
+      'End the current assignments (capacity returned) and assign the named recipients, or let the rule choose',
+    tag: 'Leads',
+    auth: 'admin',
+    uuidParams: ['id'],
+    body: Reassign,
+    responses: {
+      200: { description: 'Reassigned', schema: ReassignResult },
+      409: { description: 'Not reassignable now (status, capacity, or nobody eligible)', schema: ErrorBody },
+    },
+    handle: async ({ orgId, params, body }) => ({
+      status: 200,
+      body: await reassignLead(orgId, params.id!, body.recipientIds),
     }),
   }),
   route({
