@@ -83,7 +83,7 @@ export class Realtime extends Construct {
       webSocketApi: this.api,
       stageName: config.stage,
       autoDeploy: true,
-      // Per connection-message rate across the API; dashboards send a ping every few seconds.
+      // Messages from clients, stage-wide: dashboards only send keep-alive pings.
       throttle: { rateLimit: 100, burstLimit: 200 },
     });
 
