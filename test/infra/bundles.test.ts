@@ -17,7 +17,7 @@ let sizes: BundleSize[];
 
 beforeAll(async () => {
   sizes = await measureBundles();
-}, 120_000);
+}, 300_000);
 
 describe('Lambda bundles', () => {
   it('bundles every registry entry', () => {

@@ -62,11 +62,13 @@ function synth(stage: string): Promise<SynthRun> {
 
 const runs: Record<string, SynthRun> = {};
 
+// Each synth bundles every function: about 20 s on an idle two-core machine, several times that when the
+// rest of the test suite competes for the CPU.
 beforeAll(async () => {
   if (!canUnshare)
     console.warn('unshare -n is not permitted here: synthesizing with proxies pointed at a closed port');
   for (const run of await Promise.all(['dev', 'prod'].map(synth))) runs[run.stage] = run;
-}, 300_000);
+}, 600_000);
 
 afterAll(() => {
   for (const run of Object.values(runs)) rmSync(run.outdir, { recursive: true, force: true });
