@@ -1,0 +1,85 @@
+/**
+ * The admin API over fetch: bearer token, JSON in and out, errors as `ApiError` carrying the API's
+ * `{ error, message, issues }` so forms can show each problem next to its field.
+ */
+export interface FieldIssue {
+  field: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: FieldIssue[] = [],
+  ) {
+    super(message);
+  }
+
+  /** The message for one form field (`states.2` counts for `states`). */
+  issueFor(field: string): string | undefined {
+    return this.issues.find((i) => i.field === field || i.field.startsWith(`${field}.`))?.message;
+  }
+}
+
+export type Query = Record<string, string | number | undefined | null>;
+
+export interface Api {
+  get<T>(path: string, query?: Query): Promise<T>;
+  post<T>(path: string, body?: unknown): Promise<T>;
+  patch<T>(path: string, body: unknown): Promise<T>;
+}
+
+export function withQuery(path: string, query: Query = {}): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query))
+    if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+export function createApi(opts: {
+  baseUrl: string;
+  token: () => string | null;
+  onUnauthorized: () => void;
+}): Api {
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    let res: Response;
+    try {
+      res = await fetch(opts.baseUrl + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${opts.token() ?? ''}`,
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, 'network', 'The API cannot be reached. Check your connection.');
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (res.status === 401) opts.onUnauthorized();
+    if (!res.ok) {
+      const err = (json ?? {}) as { error?: string; message?: string; issues?: FieldIssue[] };
+      throw new ApiError(
+        res.status,
+        err.error ?? `http_${res.status}`,
+        err.message ?? `Request failed (${res.status})`,
+        err.issues ?? [],
+      );
+    }
+    return json as T;
+  };
+  return {
+    get: (path, query) => call('GET', withQuery(path, query)),
+    post: (path, body) => call('POST', path, body ?? {}),
+    patch: (path, body) => call('PATCH', path, body),
+  };
+}
