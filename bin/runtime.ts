@@ -157,6 +157,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       LEAD_QUEUE_URL: queues.queueUrl,
       LEAD_DLQ_URL: queues.dlqUrl,
       POWERTOOLS_METRICS_DISABLED: 'true',
+      // Local runs on Node 20 are supported; Lambda runs nodejs22.x.
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       ...(opts.rootToken ? { ROOT_TOKEN: opts.rootToken } : {}),
     });
