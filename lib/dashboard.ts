@@ -182,7 +182,7 @@ export class Dashboard extends Construct {
       this.distribution,
       'CFR4',
       'The default *.cloudfront.net certificate does not let a distribution set its minimum TLS version; ' +
-        'with a custom domain and ACM certificate set TLSv1.2_2021 (docs/deploy.md).',
+        'with a custom domain and ACM certificate set TLSv1.2_2021 (README, Deploy to AWS).',
     );
   }
 

@@ -155,7 +155,7 @@ export class Database extends Construct {
       'SMG4',
       'Rotation would change the password under warm Lambda environments that read it at cold start, ' +
         'failing their new proxy connections until they recycle. The secret never leaves the VPC path; rotate ' +
-        'it deliberately (docs/deploy.md) until the functions use IAM authentication to the proxy.',
+        'it deliberately (README, Deploy to AWS) until the functions use IAM authentication to the proxy.',
     );
     if (!config.deletionProtection) {
       acknowledge(

@@ -9,7 +9,7 @@
  * Anyone allowed `lambda:GetFunctionConfiguration` can therefore read it — the same people who could
  * already read the function's code and database secret ARN. To rotate it: put a new value in the secret
  * and deploy with `-c rootTokenVersionId=<VersionId>`, which changes the reference and so updates the
- * function (docs/deploy.md).
+ * function (README, Deploy to AWS).
  */
 import { SecretValue } from 'aws-cdk-lib';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';

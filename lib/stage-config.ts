@@ -1,7 +1,7 @@
 /**
  * What differs between a disposable `dev` stack and `prod`, in one place. The stage comes from CDK
  * context (`-c stage=prod`); everything else derives from it, with a few numbers overridable by context
- * for accounts that outgrow the defaults (see docs/deploy.md).
+ * for accounts that outgrow the defaults (see README, Deploy to AWS).
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
