@@ -5,6 +5,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { withOrgScope } from '../adapters/pg/db.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { unauthorized } from '../http/errors.js';
 import { header, json, rawBody, type HttpEvent, type HttpResult } from '../http/middleware.js';
@@ -104,7 +105,9 @@ export function createRouter(routes: Route[]) {
         if (!b.success) throw new ValidationError(zodIssues(b.error), 'Invalid request body');
         body = b.data;
       }
-      const out = await r.handle({ orgId, params, query, body, event, requestId: context.awsRequestId });
+      const run = () => r.handle({ orgId, params, query, body, event, requestId: context.awsRequestId });
+      // Admin requests run under row-level security for their org (see withOrgScope).
+      const out = orgId ? await withOrgScope(orgId, run) : await run();
       if (out.raw !== undefined) return { statusCode: out.status, headers: out.headers, body: out.raw };
       return out.body === undefined
         ? { statusCode: out.status, headers: out.headers }

@@ -3,6 +3,7 @@
  * the whole unit of work on deadlock (40P01) and serialization failure (40001): those abort the
  * transaction before commit, so running it again is safe and keeps every invariant.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { dbPool } from '../../clients.js';
 
@@ -23,12 +24,38 @@ function isRetryable(error: unknown): boolean {
   );
 }
 
+/**
+ * The org whose admin request is being served. Inside `withOrgScope`, every transaction and read runs
+ * as the role `leadrouter_app` with `app.org_id` set, so PostgreSQL's row-level security (migration
+ * `…_row_level_security.sql`) limits it to that org's rows — a second wall behind the org filter in
+ * every query. Both settings are transaction-local (`set_config(…, true)`), which RDS Proxy treats as
+ * transaction state: the connection goes back to the proxy's pool at commit, unpinned.
+ */
+const orgScope = new AsyncLocalStorage<{ orgId: string }>();
+
+export function withOrgScope<T>(orgId: string, work: () => Promise<T>): Promise<T> {
+  return orgScope.run({ orgId }, work);
+}
+
+async function begin(client: pg.PoolClient): Promise<void> {
+  const scope = orgScope.getStore();
+  if (!scope) {
+    await client.query('BEGIN');
+    return;
+  }
+  await client.query('BEGIN');
+  await client.query(
+    `SELECT set_config('role', 'leadrouter_app', true), set_config('app.org_id', $1, true)`,
+    [scope.orgId],
+  );
+}
+
 export async function withTransaction<T>(work: (db: Db) => Promise<T>): Promise<T> {
   const pool = await dbPool();
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     try {
-      await client.query('BEGIN');
+      await begin(client);
       const result = await work(client);
       await client.query('COMMIT');
       client.release();
@@ -52,7 +79,7 @@ export async function withRollback<T>(work: (db: Db) => Promise<T>): Promise<T> 
   const pool = await dbPool();
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await begin(client);
     return await work(client);
   } finally {
     await client.query('ROLLBACK').catch(() => undefined);
@@ -65,8 +92,9 @@ function isConnectionError(error: unknown): boolean {
   return code.startsWith('08') || code === '57P01' || code === 'ECONNRESET' || code === 'ECONNREFUSED';
 }
 
-/** A single read outside an explicit transaction. */
+/** A single statement outside an explicit transaction (in its own transaction when org-scoped). */
 export async function read<T extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<T[]> {
+  if (orgScope.getStore()) return withTransaction(async (db) => (await db.query<T>(text, values)).rows);
   const pool = await dbPool();
   const out = await pool.query<T>(text, values);
   return out.rows;
