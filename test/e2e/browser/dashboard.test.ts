@@ -69,6 +69,19 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     await openLive();
     const navigations: string[] = [];
     page.on('framenavigated', (f) => f === page.mainFrame() && navigations.push(f.url()));
+    // Every layout shift outside the leads table (filters, pager, header) is recorded.
+    await page.evaluate(() => {
+      const w = window as unknown as { shiftsOutsideTable: string[] };
+      w.shiftsOutsideTable = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries() as unknown as { sources?: { node?: Node }[] }[]) {
+          for (const source of entry.sources ?? []) {
+            const el = source.node instanceof Element ? source.node : source.node?.parentElement;
+            if (el && !el.closest('.leads-scroll')) w.shiftsOutsideTable.push(el.outerHTML.slice(0, 120));
+          }
+        }
+      }).observe({ type: 'layout-shift', buffered: false });
+    });
 
     // Act: lead fields carrying markup must show as text, never as HTML.
     const started = Date.now();
@@ -91,6 +104,9 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       "Grace <img src=x onerror=alert(1)> O'Brien; DROP TABLE leads;--",
     );
     expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(
+      await page.evaluate(() => (window as unknown as { shiftsOutsideTable: string[] }).shiftsOutsideTable),
+    ).toEqual([]);
     console.info(`[browser] webhook → row visible in ${elapsed} ms`);
   });
 
@@ -205,12 +221,18 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     ]);
     // CA: Carol alone is not enough for k = 2, and Bob does not cover CA under "require".
     expect(await results.nth(1).getAttribute('data-outcome')).toBe('unassigned');
+    await page.evaluate(() => window.scrollTo(0, 0));
     await screenshot(page, 'campaigns', { docs: true });
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 
   it('reassigns a lead from its drawer, and the row follows', async () => {
-    const posted = await api.postLead({ first_name: 'Rita', last_name: 'Reassigned', phone: uniquePhone(), state: 'CA' });
+    const posted = await api.postLead({
+      first_name: 'Rita',
+      last_name: 'Reassigned',
+      phone: uniquePhone(),
+      state: 'CA',
+    });
     await stack.idle();
     const leadId = posted.body.leadId as string;
     await openLive(`#/leads/${leadId}`);
@@ -220,10 +242,14 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     await drawer.getByText('Reassigned to Bob NewYork.').waitFor();
 
     const detail = await api.lead(leadId);
-    const current = (detail.assignments as { recipientName: string; endedAt: string | null; reason: string }[]).filter((a) => !a.endedAt);
+    const current = (
+      detail.assignments as { recipientName: string; endedAt: string | null; reason: string }[]
+    ).filter((a) => !a.endedAt);
     expect(current).toMatchObject([{ recipientName: 'Bob NewYork', reason: 'manual' }]);
     await page.keyboard.press('Escape');
-    await expect.poll(() => page.locator(`tr[data-lead-id="${leadId}"] .col-holder`).textContent()).toBe('Bob NewYork');
+    await expect
+      .poll(() => page.locator(`tr[data-lead-id="${leadId}"] .col-holder`).textContent())
+      .toBe('Bob NewYork');
   });
 
   it('a dropped WebSocket reconnects and the missed lead appears', async () => {

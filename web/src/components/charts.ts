@@ -64,11 +64,11 @@ function DataTable({
   );
 }
 
+/** The smallest "round" number (1, 2, 2.5 or 5 times a power of ten) at or above `max`. */
 function niceMax(max: number): number {
   if (max <= 5) return 5;
   const magnitude = 10 ** Math.floor(Math.log10(max));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s * 5 >= max) ?? magnitude * 10;
-  return step * 5;
+  return [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((top) => top >= max) ?? magnitude * 10;
 }
 
 /** Vertical bars over time (or any ordered categories); `tickEvery` labels every n-th bar. */

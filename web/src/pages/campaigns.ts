@@ -592,7 +592,7 @@ function Simulator({
           h('input', {
             class: 'input',
             type: 'tel',
-            placeholder: 'Phone (optional)',
+            placeholder: 'Phone',
             'aria-label': `Lead ${i + 1} phone`,
             value: l.phone,
             onInput: (e: Event) => update(i, { phone: (e.target as HTMLInputElement).value }),

@@ -28,6 +28,8 @@ const PAGE_SIZE = 50;
 /** Rows kept on the first page as live leads arrive; beyond it the oldest fall off. */
 const LIVE_ROWS_MAX = 500;
 const ROW_HEIGHT = 44;
+/** Statuses in which nobody holds a lead. */
+const NOT_HELD: readonly LeadStatus[] = ['queued', 'unassigned', 'returned'];
 
 /** A row: a full lead from the list, or a lead event's summary until the list fills in the rest. */
 type Row = LeadSummary & Partial<Pick<Lead, 'phone' | 'email'>>;
@@ -106,32 +108,40 @@ export function LeadsPage({ route }: { route: Route }) {
     ]).catch(() => undefined);
   }, [api]);
 
-  /** Who holds each lead now: one bulk read of recent assignments, then per lead for the rest. */
-  const loadHolders = async (leads: Row[], seq: number) => {
-    const assigned = leads.filter((l) => !['queued', 'unassigned', 'returned'].includes(l.status));
-    if (assigned.length === 0) return;
+  /**
+   * Who holds each lead now. The list API does not say, so: one read of the newest assignments covers
+   * a first page; leads it misses (older pages) are read one by one, four at a time. `onlyUnknown`
+   * (live refreshes) skips leads whose holders the events already told us.
+   */
+  const loadHolders = async (leads: Row[], seq: number, onlyUnknown: boolean) => {
+    const known = stateRef.current.holders;
+    const wanted = leads.filter((l) => !NOT_HELD.includes(l.status) && !(onlyUnknown && known.has(l.id)));
+    if (wanted.length === 0) return;
     const found = new Map<string, Holder[]>();
+    const seen = new Set<string>();
     const add = (a: Assignment) => {
+      seen.add(a.leadId);
       if (a.endedAt) return;
-      const list = found.get(a.leadId) ?? [];
-      list.push({ recipientId: a.recipientId, name: a.recipientName ?? 'Order' });
-      found.set(a.leadId, list);
+      found.set(a.leadId, [
+        ...(found.get(a.leadId) ?? []),
+        { recipientId: a.recipientId, name: a.recipientName ?? 'Order' },
+      ]);
     };
-    const recent = await api.get<Page<Assignment>>('/api/assignments', { limit: 500 });
-    recent.items.forEach(add);
-    const missing = assigned.filter((l) => !found.has(l.id) && !recent.items.some((a) => a.leadId === l.id));
-    for (let i = 0; i < missing.length; i += 4) {
-      const batch = missing.slice(i, i + 4);
+    if (wanted.length > 4)
+      (await api.get<Page<Assignment>>('/api/assignments', { limit: 200 })).items.forEach(add);
+    const missing = wanted.filter((l) => !seen.has(l.id));
+    for (let i = 0; i < missing.length && seq === loadSeq.current; i += 4) {
       const pages = await Promise.all(
-        batch.map((l) => api.get<Page<Assignment>>('/api/assignments', { leadId: l.id, limit: 20 })),
+        missing
+          .slice(i, i + 4)
+          .map((l) => api.get<Page<Assignment>>('/api/assignments', { leadId: l.id, limit: 20 })),
       );
       pages.forEach((p) => p.items.forEach(add));
-      if (seq !== loadSeq.current) return;
     }
     if (seq !== loadSeq.current) return;
     setHolders((prev) => {
       const next = new Map(prev);
-      for (const l of assigned) next.set(l.id, found.get(l.id) ?? []);
+      for (const l of wanted) next.set(l.id, found.get(l.id) ?? []);
       return next;
     });
   };
@@ -165,7 +175,7 @@ export function LeadsPage({ route }: { route: Route }) {
         setRows(page.items);
         scrollRef.current?.scrollTo({ top: 0 });
       }
-      void loadHolders(page.items, seq).catch(() => undefined);
+      void loadHolders(page.items, seq, quiet).catch(() => undefined);
     } catch (e) {
       if (seq === loadSeq.current) setError(e as Error);
     } finally {
@@ -457,7 +467,7 @@ export function LeadsPage({ route }: { route: Route }) {
 }
 
 function holderText(list: Holder[] | undefined, r: Row): string {
-  if (r.status === 'unassigned' || r.status === 'queued' || r.status === 'returned') return '—';
+  if (NOT_HELD.includes(r.status)) return '—';
   if (!list) return '…';
   return list.length ? list.map((x) => x.name).join(', ') : '—';
 }
