@@ -8,9 +8,12 @@ import { parseObjectBody } from '../http/body.js';
 import { header, httpHandler, json, type HttpEvent } from '../http/middleware.js';
 import { authenticateSource } from '../usecases/authenticateSource.js';
 import { ingestLead } from '../usecases/ingestLead.js';
+import { enforceRateLimit } from '../usecases/rateLimit.js';
 
 export const handler = httpHandler(async (event: HttpEvent, context: Context) => {
   const source = await authenticateSource(header(event, 'x-webhook-secret'));
+  // Before anything is parsed, claimed or queued: a 429 has stored nothing.
+  await enforceRateLimit(source.sourceId);
   const body = parseObjectBody(event, config().maxWebhookBodyBytes);
   const key = header(event, 'idempotency-key');
   const result = key

@@ -5,9 +5,22 @@ import { campaignRoutes } from './campaigns.js';
 import { leadRoutes } from './leads.js';
 import { recipientRoutes } from './recipients.js';
 import { systemRoutes } from './system.js';
+import { dlqRoutes } from './dlq.js';
+import { orgRoutes } from './orgs.js';
+import { privacyRoutes } from './privacy.js';
+import { sourceRoutes } from './sources.js';
 
 /** Every route the admin API Lambda serves. */
-export const apiRoutes: Route[] = [...systemRoutes, ...recipientRoutes, ...campaignRoutes, ...leadRoutes];
+export const apiRoutes: Route[] = [
+  ...systemRoutes,
+  ...recipientRoutes,
+  ...campaignRoutes,
+  ...leadRoutes,
+  ...orgRoutes,
+  ...sourceRoutes,
+  ...dlqRoutes,
+  ...privacyRoutes,
+];
 
 /** Routes served by other Lambdas, listed here so that the OpenAPI document describes them too. */
 export const documentedElsewhere: Route[] = [
