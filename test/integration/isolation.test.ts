@@ -109,7 +109,7 @@ async function tableFor(path: string, param: string): Promise<string | undefined
   return candidates.find((c) => tables.includes(c));
 }
 
-const doc = openApiDocument(apiRoutes) as {
+const doc = openApiDocument(apiRoutes) as unknown as {
   paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
   components?: { schemas?: Record<string, { example?: unknown }> };
 };
