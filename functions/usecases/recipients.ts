@@ -16,6 +16,7 @@ import {
 } from '../adapters/pg/recipients.js';
 import { clock } from '../clock.js';
 import { NotFoundError } from '../domain/errors.js';
+import { retryBacklogSoon } from './backlog.js';
 import { publishEvents } from './publishEvents.js';
 
 export function recipientView(r: RecipientRow) {
@@ -37,6 +38,7 @@ export async function createRecipient(orgId: string, fields: RecipientFields): P
     return { row, events };
   });
   await publishEvents(events);
+  if (row.active) await retryBacklogSoon(orgId, 'recipient_created');
   return row;
 }
 
@@ -46,9 +48,10 @@ export async function patchRecipient(
   patch: Partial<RecipientFields>,
 ): Promise<RecipientRow> {
   const now = clock().now();
-  const { row, events } = await withTransaction(async (db) => {
+  const { row, events, addsCapacity } = await withTransaction(async (db) => {
     const current = await lockRecipient(db, orgId, id);
     if (!current) throw new NotFoundError('Recipient not found');
+    const before = (await getRecipient(orgId, id, now, db))!;
     const changes: Partial<RecipientFields> & { quotaRemaining?: number | null } = { ...patch };
     if ('quota' in patch && patch.quota !== current.quota) {
       const used = await countQuotaUsed(db, id, current.quotaEpoch);
@@ -62,8 +65,15 @@ export async function patchRecipient(
       [{ orgId, type: 'recipient.updated', data: { recipient: recipientView(row) } }],
       now,
     );
-    return { row, events };
+    // Re-activated, or given a higher cap or quota: waiting leads may fit now.
+    const raised = (before: number | null, after: number | null) =>
+      before !== null && (after === null || after > before);
+    const addsCapacity =
+      row.active &&
+      (!before.active || raised(before.dailyCap, row.dailyCap) || raised(before.quota, row.quota));
+    return { row, events, addsCapacity };
   });
   await publishEvents(events);
+  if (addsCapacity) await retryBacklogSoon(orgId, 'recipient_updated');
   return row;
 }

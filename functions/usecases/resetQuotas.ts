@@ -9,6 +9,7 @@ import { withTransaction } from '../adapters/pg/db.js';
 import { insertEvents } from '../adapters/pg/events.js';
 import { resetQuotas } from '../adapters/pg/recipients.js';
 import { clock } from '../clock.js';
+import { retryBacklogSoon } from './backlog.js';
 import { publishEvents } from './publishEvents.js';
 
 export type QuotaResetResult = { reset: true; recipients: number } | { duplicate: true };
@@ -38,6 +39,7 @@ export async function resetQuotasOnce(orgId: string, eventId: string): Promise<Q
       return { result: { reset: true, recipients } as const, events };
     });
     await publishEvents(result.events);
+    if ('reset' in result.result) await retryBacklogSoon(orgId, 'quota_reset');
     return result.result;
   } catch (error) {
     await releaseEvent(pk).catch(() => undefined);

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Route } from '../router.js';
 import { ErrorBody } from '../schemas.js';
 import { campaignRoutes } from './campaigns.js';
+import { importRoutes } from './imports.js';
 import { leadRoutes } from './leads.js';
 import { recipientRoutes } from './recipients.js';
 import { systemRoutes } from './system.js';
@@ -16,6 +17,7 @@ export const apiRoutes: Route[] = [
   ...recipientRoutes,
   ...campaignRoutes,
   ...leadRoutes,
+  ...importRoutes,
   ...orgRoutes,
   ...sourceRoutes,
   ...dlqRoutes,
