@@ -29,6 +29,12 @@ export interface Api {
   get<T>(path: string, query?: Query): Promise<T>;
   post<T>(path: string, body?: unknown): Promise<T>;
   patch<T>(path: string, body: unknown): Promise<T>;
+  put<T>(path: string, body: unknown): Promise<T>;
+  del<T>(path: string): Promise<T>;
+  /** A non-JSON body (CSV exports). */
+  text(path: string): Promise<string>;
+  /** A raw body (CSV uploads). */
+  upload<T>(path: string, body: Blob, contentType: string): Promise<T>;
 }
 
 export function withQuery(path: string, query: Query = {}): string {
@@ -44,21 +50,28 @@ export function createApi(opts: {
   token: () => string | null;
   onUnauthorized: () => void;
 }): Api {
-  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+  const call = async <T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    raw = false,
+    contentType?: string,
+  ): Promise<T> => {
     let res: Response;
     try {
       res = await fetch(opts.baseUrl + path, {
         method,
         headers: {
           authorization: `Bearer ${opts.token() ?? ''}`,
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(body !== undefined ? { 'content-type': contentType ?? 'application/json' } : {}),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined ? undefined : body instanceof Blob ? body : JSON.stringify(body),
       });
     } catch {
       throw new ApiError(0, 'network', 'The API cannot be reached. Check your connection.');
     }
     const text = await res.text();
+    if (raw && res.ok) return text as T;
     let json: unknown;
     try {
       json = text ? JSON.parse(text) : undefined;
@@ -81,5 +94,9 @@ export function createApi(opts: {
     get: (path, query) => call('GET', withQuery(path, query)),
     post: (path, body) => call('POST', path, body ?? {}),
     patch: (path, body) => call('PATCH', path, body),
+    put: (path, body) => call('PUT', path, body),
+    del: (path) => call('DELETE', path),
+    text: (path) => call<string>('GET', path, undefined, true),
+    upload: (path, body, contentType) => call('POST', path, body, false, contentType),
   };
 }

@@ -1,22 +1,38 @@
 /** The shell: sign-in, navigation, the connection indicator, and the page for the current route. */
-import { h } from 'preact';
+import { h, type FunctionComponent } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError, createApi } from './api.js';
 import type { AppConfig } from './config.js';
+import { FEATURE_ROUTES, loadFeatures, type Features } from './features.js';
 import { AppContext, useApp, useConnectionState } from './context.js';
 import { LiveConnection, type ConnectionState } from './live.js';
 import { AnalyticsPage } from './pages/analytics.js';
 import { CampaignsPage } from './pages/campaigns.js';
+import { ImportsPage } from './pages/imports.js';
 import { LeadsPage } from './pages/leads.js';
+import { OrdersPage } from './pages/orders.js';
 import { RecipientsPage } from './pages/recipients.js';
 import { SystemPage } from './pages/system.js';
-import { href, useRoute, type PageName } from './router.js';
+import { href, useRoute, type PageName, type Route } from './router.js';
 import { clearToken, loadToken, saveToken } from './session.js';
 
-const NAV: { page: PageName; label: string }[] = [
+const PAGE_COMPONENTS: Record<PageName, FunctionComponent<{ route: Route }>> = {
+  leads: LeadsPage,
+  recipients: RecipientsPage,
+  campaigns: CampaignsPage,
+  orders: OrdersPage,
+  imports: ImportsPage,
+  analytics: AnalyticsPage,
+  system: SystemPage,
+};
+
+/** The pages, in menu order; `needs` names the API route a page is built on when not every server has it. */
+const NAV: { page: PageName; label: string; needs?: string }[] = [
   { page: 'leads', label: 'Live leads' },
   { page: 'recipients', label: 'Recipients' },
   { page: 'campaigns', label: 'Campaigns' },
+  { page: 'orders', label: 'Orders', needs: FEATURE_ROUTES.orders },
+  { page: 'imports', label: 'Imports', needs: FEATURE_ROUTES.imports },
   { page: 'analytics', label: 'Analytics' },
   { page: 'system', label: 'System' },
 ];
@@ -52,40 +68,37 @@ function SignedIn({
   token: string;
   signOut: (m?: string) => void;
 }) {
-  const services = useMemo(() => {
+  const base = useMemo(() => {
     const api = createApi({
       baseUrl: config.apiUrl,
       token: () => token,
       onUnauthorized: () => signOut('The admin token was not accepted. Enter it again.'),
     });
-    const live = new LiveConnection({ wsUrl: config.wsUrl, token, api });
-    return { api, live, signOut };
+    return { api, live: new LiveConnection({ wsUrl: config.wsUrl, token, api }), signOut };
     // One set per token: a new token remounts this component (key).
   }, []);
+  const [features, setFeatures] = useState<Features | null>(null);
   useEffect(() => {
-    services.live.start();
-    return () => services.live.stop();
-  }, [services]);
+    base.live.start();
+    void loadFeatures(base.api).then(setFeatures);
+    return () => base.live.stop();
+  }, [base]);
+  const services = useMemo(() => (features ? { ...base, features } : null), [base, features]);
+  if (!services) return h('div', { class: 'boot', role: 'status' }, 'Loading…');
   return h(AppContext.Provider, { value: services }, h(Shell, null));
 }
 
 function Shell() {
   const route = useRoute();
-  const { signOut } = useApp();
+  const { signOut, features } = useApp();
+  const nav = NAV.filter((n) => !n.needs || features.has(n.needs));
+  const available = nav.some((n) => n.page === route.page);
   useEffect(() => {
     const label = NAV.find((n) => n.page === route.page)?.label ?? 'Dashboard';
     document.title = `${label} · leadrouter`;
   }, [route.page]);
-  const page =
-    route.page === 'recipients'
-      ? h(RecipientsPage, { route })
-      : route.page === 'campaigns'
-        ? h(CampaignsPage, { route })
-        : route.page === 'analytics'
-          ? h(AnalyticsPage, null)
-          : route.page === 'system'
-            ? h(SystemPage, null)
-            : h(LeadsPage, { route });
+  const Page = PAGE_COMPONENTS[available ? route.page : 'leads'];
+  const page = h(Page, { route: available ? route : { ...route, page: 'leads', id: null } });
   return h(
     'div',
     { class: 'shell' },
@@ -116,7 +129,7 @@ function Shell() {
         h(
           'ul',
           null,
-          NAV.map((n) =>
+          nav.map((n) =>
             h(
               'li',
               { key: n.page },

@@ -2,11 +2,13 @@
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from './api.js';
+import type { Features } from './features.js';
 import type { ConnectionState, LiveConnection, LiveListener } from './live.js';
 
 export interface AppServices {
   api: Api;
   live: LiveConnection;
+  features: Features;
   signOut(message?: string): void;
 }
 

@@ -100,7 +100,8 @@ export class LiveConnection {
   private connect(): void {
     if (this.stopped) return;
     this.retryAt = null;
-    this.setState(this.everOpened ? 'reconnecting' : 'connecting');
+    // After many failures the indicator stays "offline" while attempts go on in the background.
+    if (this.state !== 'offline') this.setState(this.everOpened ? 'reconnecting' : 'connecting');
     const url = `${this.opts.wsUrl}${this.opts.wsUrl.includes('?') ? '&' : '?'}token=${encodeURIComponent(this.opts.token)}`;
     let socket: WebSocket;
     try {

@@ -4,7 +4,15 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 
-export const PAGES = ['leads', 'recipients', 'campaigns', 'analytics', 'system'] as const;
+export const PAGES = [
+  'leads',
+  'recipients',
+  'campaigns',
+  'orders',
+  'imports',
+  'analytics',
+  'system',
+] as const;
 export type PageName = (typeof PAGES)[number];
 
 export interface Route {

@@ -64,3 +64,132 @@ export interface Stats {
 export type SimulationResult = z.output<typeof api.SimulationResults>['results'][number];
 export type SimulationOverrides = NonNullable<z.input<typeof api.Simulate>['overrides']>;
 export type ReassignResult = z.output<typeof api.ReassignResult>;
+
+/*
+ * Shapes of routes whose schemas live in their route files (functions/api/routes/orders.ts, imports.ts,
+ * jobs.ts, dlq.ts, notifications.ts), not all of which every server has: kept in step with those by
+ * the browser tests.
+ */
+export type OrderStatus = 'open' | 'filled' | 'fulfilled' | 'deleted';
+export interface Order {
+  id: string;
+  number: number;
+  customerName: string;
+  customerEmail: string;
+  requestedStates: string[];
+  quantity: number | null;
+  status: OrderStatus;
+  leadCount: number;
+  createdAt: string;
+  updatedAt: string;
+  filledAt: string | null;
+  fulfilledAt: string | null;
+  deletedAt: string | null;
+}
+export interface OrderDetail extends Order {
+  leadsByState: Record<string, number>;
+  leads: {
+    id: string;
+    firstName: string | null;
+    lastName: string | null;
+    phone: string | null;
+    email: string | null;
+    state: string | null;
+    zip: string | null;
+    status: string;
+    receivedAt: string;
+    soldAt: string;
+  }[];
+}
+export interface OrderPage {
+  items: Order[];
+  page: number;
+  limit: number;
+  total: number;
+}
+/** `GET|PUT /api/state-caps`: the most leads of one state a single order may receive. */
+export interface StateCaps {
+  default: number;
+  caps: Record<string, number>;
+}
+export interface BadRow {
+  row: number;
+  field: string;
+  message: string;
+}
+
+export interface ImportRun {
+  id: string;
+  importId: string | null;
+  trigger: 'schedule' | 'manual' | 'upload';
+  status: 'running' | 'succeeded' | 'failed' | 'skipped';
+  complete: boolean;
+  rowsSeen: number;
+  imported: number;
+  duplicates: number;
+  unchanged: number;
+  badRows: number;
+  bad: BadRow[];
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface LeadImport {
+  id: string;
+  name: string;
+  kind: 'google_sheet' | 'csv_url';
+  spreadsheetId: string | null;
+  range: string | null;
+  url: string | null;
+  campaign: string;
+  columnMap: Record<string, string>;
+  schedule: string | null;
+  active: boolean;
+  auth: 'api_key' | 'service_account' | 'none';
+  nextRunAt: string | null;
+  lastRunAt: string | null;
+  lastRun: ImportRun | null;
+}
+
+export interface UploadSummary {
+  runId: string;
+  complete: boolean;
+  rows: number;
+  imported: number;
+  duplicates: number;
+  badRows: number;
+  bad: BadRow[];
+  badTruncated: boolean;
+}
+
+export interface JobRun {
+  id: string;
+  job: string;
+  scope: 'org' | 'all';
+  trigger: 'schedule' | 'manual' | 'event';
+  status: 'running' | 'succeeded' | 'failed' | 'skipped';
+  result: Record<string, unknown>;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface DlqMessage {
+  messageId: string;
+  type: string | null;
+  leadId: string | null;
+  receivedAt: string | null;
+  sentAt: string | null;
+  receiveCount: number | null;
+}
+
+export interface Notification {
+  id: string;
+  type: string;
+  title: string;
+  subject: string;
+  data: Record<string, unknown>;
+  createdAt: string;
+  readAt: string | null;
+}

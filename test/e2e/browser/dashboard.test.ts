@@ -45,6 +45,15 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     await stack?.close();
   });
 
+  /** Whether this server has a route (features land in parallel; their pages appear with them). */
+  async function serves(route: string): Promise<boolean> {
+    const doc = (await api.get('/api/openapi.json')).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const [method, path] = route.split(' ') as [string, string];
+    return Boolean(doc.paths[path]?.[method.toLowerCase()]);
+  }
+
   async function openLive(hash = '#/leads') {
     await page.goto(`${stack.url}/${hash}`);
     await page.locator('.conn[data-state="live"]').waitFor({ timeout: 10_000 });
@@ -252,6 +261,109 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       .toBe('Bob NewYork');
   });
 
+  it('an order created in the UI fills from stock, is fulfilled, exported as CSV, and a deleted one returns its leads', async (ctx) => {
+    if (!(await serves('GET /api/orders'))) return ctx.skip('this server has no orders API yet');
+    // Prepare: three CA leads waiting in stock.
+    await api.createCampaign({ key: 'buyers', name: 'Buyer stock', mode: 'stock' });
+    const stock: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await api.postLead({
+        first_name: `Stock${i}`,
+        last_name: 'Lead',
+        phone: uniquePhone(),
+        state: 'CA',
+        campaign: 'buyers',
+      });
+      stock.push(r.body.leadId);
+      await stack.idle(); // one at a time: "oldest first" is then well defined
+    }
+
+    // Act: create an order for two CA leads.
+    await page.goto(`${stack.url}/#/orders`);
+    await page.getByRole('link', { name: 'New order' }).click();
+    const form = page.getByRole('dialog', { name: 'New order' });
+    await form.getByLabel('Customer name').fill('Jane Buyer');
+    await form.getByLabel('Customer email').fill('jane@example.com');
+    await form.getByLabel('States').fill('California');
+    await form.getByLabel('Quantity').fill('2');
+    await form.getByRole('button', { name: 'Create and fill' }).click();
+    const drawer = page.getByRole('dialog', { name: /^Order #\d+$/ });
+    await drawer.getByRole('heading', { name: 'Leads (2)' }).waitFor();
+    expect(await drawer.locator('tbody tr').count()).toBe(2);
+    await screenshot(page, 'order-drawer');
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    // Assess: the two oldest stock leads were sold to it.
+    const sold = await Promise.all(stock.map((id) => api.lead(id)));
+    expect(sold.map((l) => l.status)).toEqual(['sold', 'sold', 'unassigned']);
+
+    await drawer.getByRole('button', { name: 'Mark fulfilled' }).click();
+    await drawer.getByText('Marked fulfilled.').waitFor();
+    await page.keyboard.press('Escape');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export fulfilled (CSV)' }).click(),
+    ]);
+    const csv = await new Promise<string>((resolve, reject) => {
+      void download.createReadStream().then((s) => {
+        let text = '';
+        s.on('data', (c: Buffer) => (text += c.toString()));
+        s.on('end', () => resolve(text));
+        s.on('error', reject);
+      });
+    });
+    expect(csv).toContain('jane@example.com');
+    expect(csv.split('\n').filter((l) => l.includes('jane@example.com'))).toHaveLength(2);
+
+    // A second order takes the last lead; deleting it returns the lead to stock.
+    const second = await api.post('/api/orders', {
+      customerName: 'Sam Second',
+      customerEmail: 'sam@example.com',
+      requestedStates: ['CA'],
+    });
+    expect((await api.lead(stock[2]!)).status).toBe('sold');
+    await page.goto(`${stack.url}/#/orders/${second.body.id as string}`);
+    const secondDrawer = page.getByRole('dialog', { name: `Order #${second.body.number as number}` });
+    await secondDrawer.getByRole('button', { name: 'Delete order' }).click();
+    await secondDrawer.getByRole('button', { name: 'Yes, delete' }).click();
+    await secondDrawer.getByText('Deleted. 1 leads went back to stock.').waitFor();
+    expect((await api.lead(stock[2]!)).status).toBe('unassigned');
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'All', exact: true }).waitFor();
+    await screenshot(page, 'orders', { docs: true });
+    expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+
+  it('a CSV uploaded on the Imports page imports good rows and lists the bad ones', async (ctx) => {
+    if (!(await serves('POST /api/leads/import'))) return ctx.skip('this server has no imports API yet');
+    await page.goto(`${stack.url}/#/imports`);
+    const csv = [
+      'phone,first_name,last_name,state',
+      `${uniquePhone()},Uma,Upload,CA`,
+      `${uniquePhone()},Vic,Upload,NY`,
+      'not-a-phone,Bad,Row,CA',
+    ].join('\n');
+    await page
+      .getByLabel('CSV file')
+      .setInputFiles({ name: 'leads.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.getByText('2 imported, 0 duplicates, 1 bad of 3 rows.').waitFor({ timeout: 10_000 });
+    await page.getByText('Bad rows (1)').click();
+    expect(await page.locator('.bad-rows tbody tr').first().textContent()).toMatch(/^4?phone/);
+    await screenshot(page, 'imports', { docs: true });
+    expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+
+  it('the System page runs a job now and lists its run', async (ctx) => {
+    if (!(await serves('POST /api/jobs/{name}/run'))) return ctx.skip('this server has no jobs API yet');
+    await page.goto(`${stack.url}/#/system`);
+    await page.getByRole('button', { name: 'Run backlog retry now' }).click();
+    await page.locator('section[aria-labelledby="s-jobs"] tbody tr').first().waitFor();
+    expect(await page.locator('section[aria-labelledby="s-jobs"] tbody tr').first().textContent()).toContain(
+      'backlog',
+    );
+  });
+
   it('a dropped WebSocket reconnects and the missed lead appears', async () => {
     await openLive();
     // Record every state the indicator shows.
@@ -321,6 +433,12 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       ['#/leads', 'leads', true],
       ['#/recipients', 'recipients', true],
       ['#/campaigns/solar', 'campaigns-editor', false],
+      ...((await serves('GET /api/orders'))
+        ? [['#/orders', 'orders-list', false] as [string, string, boolean]]
+        : []),
+      ...((await serves('GET /api/imports'))
+        ? [['#/imports', 'imports-list', false] as [string, string, boolean]]
+        : []),
       ['#/analytics', 'analytics', true],
       ['#/system', 'system', true],
     ];

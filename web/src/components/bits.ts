@@ -8,8 +8,17 @@ export function StatusBadge({ status }: { status: LeadStatus }) {
   return h('span', { class: `badge status-${status}` }, STATUS_LABELS[status] ?? status);
 }
 
-/** A bar for "used of allowed"; without a limit it shows the count alone. */
-export function Usage(props: { label: string; used: number; limit: number | null; unlimited: string }) {
+/**
+ * A bar for "used of allowed"; without a limit it shows `unlimited` instead. A cap filling up is a
+ * warning (amber, then red); an order filling up is good news (`fillIsGood`).
+ */
+export function Usage(props: {
+  label: string;
+  used: number;
+  limit: number | null;
+  unlimited: string;
+  fillIsGood?: boolean;
+}) {
   const { used, limit } = props;
   if (limit === null) {
     return h(
@@ -19,7 +28,15 @@ export function Usage(props: { label: string; used: number; limit: number | null
     );
   }
   const pct = limit === 0 ? 100 : Math.min(100, Math.round((used / limit) * 100));
-  const level = pct >= 100 ? 'full' : pct >= 80 ? 'high' : 'ok';
+  const level = props.fillIsGood
+    ? pct >= 100
+      ? 'done'
+      : 'ok'
+    : pct >= 100
+      ? 'full'
+      : pct >= 80
+        ? 'high'
+        : 'ok';
   return h(
     'div',
     { class: 'usage' },

@@ -9,6 +9,7 @@ import { STATE_ROUTINGS } from '../../../functions/domain/types.js';
 import { ApiError } from '../api.js';
 import { ErrorNote, PageHeader } from '../components/bits.js';
 import { Field } from '../components/field.js';
+import { FEATURE_ROUTES } from '../features.js';
 import { useApp, useLive, useResource, useThrottled } from '../context.js';
 import { reasonLabel } from '../format.js';
 import { href, navigate, type Route } from '../router.js';
@@ -163,7 +164,7 @@ function CampaignEditor(props: {
   recipients: Recipient[];
   onSaved: (key: string) => Promise<void>;
 }) {
-  const { api } = useApp();
+  const { api, features } = useApp();
   const [form, setForm] = useState(() => formFrom(props.campaign));
   // What the form was last loaded from: a change saved elsewhere replaces an untouched form only.
   const [baseline, setBaseline] = useState(() => formFrom(props.campaign));
@@ -504,7 +505,9 @@ function CampaignEditor(props: {
     Fragment,
     null,
     editor,
-    props.campaign ? h(Simulator, { campaign: props.campaign, overrides, edited: dirty }) : null,
+    props.campaign && features.has(FEATURE_ROUTES.simulate)
+      ? h(Simulator, { campaign: props.campaign, overrides, edited: dirty })
+      : null,
   );
 }
 
@@ -549,11 +552,7 @@ function Simulator({
       );
       setResults(out.results);
     } catch (e) {
-      setError(
-        e instanceof ApiError && e.status === 404 && e.code === 'not_found' && /No route/.test(e.message)
-          ? new Error('This server does not offer simulation yet.')
-          : (e as Error),
-      );
+      setError(e as Error);
     } finally {
       setRunning(false);
     }

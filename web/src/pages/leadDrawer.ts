@@ -8,9 +8,18 @@ import { useState } from 'preact/hooks';
 import { allowedTransitions } from '../../../functions/domain/leadStatus.js';
 import { ApiError } from '../api.js';
 import { Dialog } from '../components/dialog.js';
+import { FEATURE_ROUTES } from '../features.js';
 import { ErrorNote, StatusBadge } from '../components/bits.js';
 import { useApp, useLive, useResource, useThrottled } from '../context.js';
-import { eventLabel, formatFull, formatTime, leadName, reasonLabel, STATUS_LABELS } from '../format.js';
+import {
+  eventLabel,
+  formatFull,
+  formatPhone,
+  formatTime,
+  leadName,
+  reasonLabel,
+  STATUS_LABELS,
+} from '../format.js';
 import type { LeadDetail, LeadStatus, ReassignResult, Recipient } from '../types.js';
 
 /** Statuses `POST /api/leads/:id/reassign` accepts (functions/usecases/reassignLead.ts, REASSIGNABLE). */
@@ -25,7 +34,7 @@ const ACTION_LABELS: Partial<Record<LeadStatus, string>> = {
 };
 
 export function LeadDrawer({ leadId, onClose }: { leadId: string; onClose: () => void }) {
-  const { api } = useApp();
+  const { api, features } = useApp();
   const lead = useResource(() => api.get<LeadDetail>(`/api/leads/${encodeURIComponent(leadId)}`), leadId);
   const [busy, setBusy] = useState<LeadStatus | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -79,7 +88,7 @@ export function LeadDrawer({ leadId, onClose }: { leadId: string; onClose: () =>
           h(Actions, { key: 'actions', lead: d, busy, onStatus: setStatus }),
           actionError ? h('div', { key: 'err', class: 'note note-error', role: 'alert' }, actionError) : null,
           done ? h('div', { key: 'ok', class: 'note note-ok', role: 'status' }, done) : null,
-          REASSIGNABLE.includes(d.status)
+          features.has(FEATURE_ROUTES.reassign) && REASSIGNABLE.includes(d.status)
             ? h(Reassign, {
                 key: 'reassign',
                 lead: d,
@@ -202,7 +211,7 @@ function Reassign({ lead, onDone }: { lead: LeadDetail; onDone: (message: string
 
 function Fields({ lead }: { lead: LeadDetail }) {
   const rows: [string, ComponentChildren][] = [
-    ['Phone', lead.phone ? h('a', { href: `tel:${lead.phone}` }, lead.phone) : '—'],
+    ['Phone', lead.phone ? h('a', { href: `tel:${lead.phone}` }, formatPhone(lead.phone)) : '—'],
     ['Email', lead.email ? h('a', { href: `mailto:${lead.email}` }, lead.email) : '—'],
     ['State', lead.state ?? '—'],
     ['ZIP', lead.zip ?? '—'],
