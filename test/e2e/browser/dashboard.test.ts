@@ -347,7 +347,12 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       .getByLabel('CSV file')
       .setInputFiles({ name: 'leads.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
     await page.getByRole('button', { name: 'Upload' }).click();
-    await page.getByText('2 imported, 0 duplicates, 1 bad of 3 rows.').waitFor({ timeout: 10_000 });
+    // The outcome, success or error, so that a failure says what the page said.
+    const outcome = page
+      .locator('section[aria-labelledby="upload-title"]')
+      .locator('[role="status"], [role="alert"]');
+    await outcome.first().waitFor({ timeout: 20_000 });
+    expect(await outcome.first().textContent()).toBe('2 imported, 0 duplicates, 1 bad of 3 rows.');
     await page.getByText('Bad rows (1)').click();
     expect(await page.locator('.bad-rows tbody tr').first().textContent()).toMatch(/^4?phone/);
     await screenshot(page, 'imports', { docs: true });
@@ -428,6 +433,14 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     await api.patch(`/api/leads/${ids[0]}/status`, { status: 'contacted' });
     await api.patch(`/api/leads/${ids[0]}/status`, { status: 'won' });
     await api.patch(`/api/leads/${ids[3]}/status`, { status: 'contacted' });
+    // Caps and quotas, so that the Recipients page shows its bars at every level.
+    const people = (await api.get('/api/recipients')).body.items as { id: string; name: string }[];
+    const limits: Record<string, Record<string, number>> = {
+      'Ada Caller': { dailyCap: 20, quota: 100 },
+      'Bob NewYork': { dailyCap: 6 },
+      'Carol Static': { dailyCap: 5, quota: 12 },
+    };
+    for (const r of people) if (limits[r.name]) await api.patch(`/api/recipients/${r.id}`, limits[r.name]);
 
     const pages: [string, string, boolean][] = [
       ['#/leads', 'leads', true],
@@ -448,7 +461,7 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       await page.locator('.conn[data-state="live"]').waitFor({ timeout: 10_000 });
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
-      await screenshot(page, name, { docs, fullPage: name === 'analytics' });
+      await screenshot(page, name, { docs });
       const violations = await seriousA11yViolations(page);
       report[name] = violations.length;
       expect(violations, `${name}: ${JSON.stringify(violations, null, 2)}`).toEqual([]);

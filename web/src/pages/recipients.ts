@@ -159,16 +159,23 @@ export function RecipientsPage({ route }: { route: Route }) {
   );
 }
 
+/** "Mon–Fri 09:00–17:00, Sat 10:00–14:00": runs of consecutive days with the same hours. */
 function hoursSummary(hours: Recipient['workingHours']): string {
   if (!hours || Object.keys(hours).length === 0) return 'Any time';
-  const days = WEEKDAYS.filter((d) => hours[d]);
-  const first = hours[days[0]!]!;
-  const same = days.every((d) => hours[d]![0] === first[0] && hours[d]![1] === first[1]);
-  const dayText =
-    days.length === 5 && days.join() === 'mon,tue,wed,thu,fri'
-      ? 'Mon–Fri'
-      : days.map((d) => d[0]!.toUpperCase() + d.slice(1)).join(' ');
-  return same ? `${dayText} ${first[0]}–${first[1]}` : `${days.length} days, varying`;
+  const dayName = (d: string) => d[0]!.toUpperCase() + d.slice(1);
+  const runs: { from: string; to: string; span: string }[] = [];
+  for (const d of WEEKDAYS) {
+    const h = hours[d];
+    const span = h ? `${h[0]}–${h[1]}` : '';
+    const last = runs.at(-1);
+    if (last && last.span === span && WEEKDAYS.indexOf(last.to as Weekday) === WEEKDAYS.indexOf(d) - 1)
+      last.to = d;
+    else runs.push({ from: d, to: d, span });
+  }
+  return runs
+    .filter((r) => r.span)
+    .map((r) => `${dayName(r.from)}${r.to !== r.from ? `–${dayName(r.to)}` : ''} ${r.span}`)
+    .join(', ');
 }
 
 interface FormState {
