@@ -115,6 +115,15 @@ export const handlers = {
     memoryMb: 512,
     usesDatabase: true,
   },
+  automationRules: {
+    entry: 'functions/automation-rules/handler.ts',
+    description:
+      'Automation rules due on their schedule or triggered by events; fills open orders from stock',
+    trigger: { kind: 'schedule', schedule: 'rate(1 minute)', job: 'automation' },
+    timeoutSeconds: 60,
+    memoryMb: 512,
+    usesDatabase: true,
+  },
   migrate: {
     entry: 'functions/migrate/handler.ts',
     description: 'Applies SQL migrations on deploy (custom resource), against the writer directly',

@@ -16,6 +16,7 @@ import { insertEvents, type NewEvent, type StoredEvent } from '../adapters/pg/ev
 import { insertLeadIfAbsent, lockLead, setLeadStatus } from '../adapters/pg/leads.js';
 import type { QueueMessage } from '../adapters/sqs/leadQueue.js';
 import { clock } from '../clock.js';
+import { fillOpenOrdersAfterStock } from './orders.js';
 import { leadSummary, runAllocation } from './runAllocation.js';
 import { publishEvents } from './publishEvents.js';
 
@@ -24,6 +25,8 @@ export const DEFAULT_CAMPAIGN = 'default';
 export async function allocateMessage(message: QueueMessage): Promise<StoredEvent[]> {
   const stored = await withTransaction((db) => allocateInTransaction(db, message));
   await publishEvents(stored);
+  // New stock fills open orders in a transaction of its own (the stock lock precedes lead locks).
+  if (stored.some((e) => e.type === 'lead.unassigned')) await fillOpenOrdersAfterStock(message.orgId);
   return stored;
 }
 

@@ -11,6 +11,7 @@ import { clock } from '../clock.js';
 import { NotFoundError } from '../domain/errors.js';
 import { assertTransition } from '../domain/leadStatus.js';
 import type { LeadStatus } from '../domain/types.js';
+import { fillOpenOrdersAfterStock } from './orders.js';
 import { publishEvents } from './publishEvents.js';
 import { leadSummary } from './runAllocation.js';
 
@@ -55,5 +56,7 @@ export async function changeLeadStatus(
     return { from: lead.status, events };
   });
   await publishEvents(events);
+  // A returned lead is stock again: open orders may take it (after this commit; see orders.ts).
+  if (to === 'returned') await fillOpenOrdersAfterStock(orgId);
   return { id: leadId, status: to, previousStatus: from };
 }

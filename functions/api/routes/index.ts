@@ -2,8 +2,10 @@ import { z } from 'zod';
 import type { Route } from '../router.js';
 import { ErrorBody } from '../schemas.js';
 import { campaignRoutes } from './campaigns.js';
+import { automationRoutes } from './automation.js';
 import { importRoutes } from './imports.js';
 import { leadRoutes } from './leads.js';
+import { orderRoutes } from './orders.js';
 import { recipientRoutes } from './recipients.js';
 import { systemRoutes } from './system.js';
 import { dlqRoutes } from './dlq.js';
@@ -18,6 +20,8 @@ export const apiRoutes: Route[] = [
   ...campaignRoutes,
   ...leadRoutes,
   ...importRoutes,
+  ...orderRoutes,
+  ...automationRoutes,
   ...orgRoutes,
   ...sourceRoutes,
   ...dlqRoutes,
