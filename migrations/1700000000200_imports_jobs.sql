@@ -75,6 +75,27 @@ CREATE TABLE import_rows (
 );
 CREATE INDEX import_rows_claimed_idx ON import_rows (import_id) WHERE status = 'claimed';
 
+-- A CSV upload's file, kept until every row is processed. The API answers within its time limit (API
+-- Gateway stops waiting at 30 s) and the import runner finishes the rest, resuming after the last window
+-- it committed: `next_row` records (header included) are processed and counted in the run; records up to
+-- `attempted_to` may have reached the queue (a window in flight when a worker stopped).
+CREATE TABLE import_uploads (
+  run_id            uuid PRIMARY KEY REFERENCES import_runs(id) ON DELETE CASCADE,
+  org_id            uuid NOT NULL REFERENCES orgs(id) ON DELETE CASCADE,
+  campaign          text NOT NULL,
+  column_map        jsonb NOT NULL DEFAULT '{}'::jsonb,
+  file_name         text,
+  content           bytea,
+  next_row          integer NOT NULL DEFAULT 0,
+  attempted_to      integer NOT NULL DEFAULT 0,
+  attempts          integer NOT NULL DEFAULT 0,
+  done              boolean NOT NULL DEFAULT false,
+  lease_run_id      uuid,
+  lease_expires_at  timestamptz,
+  created_at        timestamptz NOT NULL
+);
+CREATE INDEX import_uploads_pending_idx ON import_uploads (org_id, created_at) WHERE NOT done;
+
 -- Notifications for the people of an org: batched, one per import run ("15 new leads from <import>").
 CREATE TABLE notifications (
   id          uuid PRIMARY KEY,
@@ -127,4 +148,4 @@ CREATE INDEX leads_backlog_idx ON leads (org_id, received_at, id)
 -- Down Migration
 DROP INDEX IF EXISTS leads_backlog_idx;
 DROP INDEX IF EXISTS leads_assigned_since_idx;
-DROP TABLE job_leases, job_runs, notifications, import_rows, import_runs, imports CASCADE;
+DROP TABLE job_leases, job_runs, notifications, import_uploads, import_rows, import_runs, imports CASCADE;

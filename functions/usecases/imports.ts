@@ -1,6 +1,6 @@
 /**
  * Imports from Google Sheets and CSV (SPEC §2: "Google Sheet / CSV ◄── import Lambda ──► same queue"):
- * scheduled or on-demand runs of a configured import, and one-off CSV uploads.
+ * scheduled or on-demand runs of a configured import (CSV uploads: `csvUpload.ts`, on the same intake).
  *
  * A run of an import, step by step:
  *  1. Take the import's run lease (one run per import at a time; EventBridge delivers at least once and
@@ -28,11 +28,10 @@
  *   So a row is never lost between claim and queue, and never queued as two leads.
  */
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { Cron } from 'croner';
 import { CsvError } from 'csv-parse';
 import pMap from 'p-map';
-import { v5 as uuidv5, v7 as uuidv7 } from 'uuid';
+import { v7 as uuidv7 } from 'uuid';
 import {
   claimLeadKey,
   externalIdKey,
@@ -54,9 +53,12 @@ import {
   insertImport,
   insertImportRun,
   latestImportRuns,
+  getImportRun,
   listDueImports,
   listImports,
+  listWaitingUploads,
   orgsWithDueImports,
+  orgsWithWaitingUploads,
   releaseImportLease,
   settleImportRows,
   takeOrphanedRows,
@@ -72,7 +74,7 @@ import {
 import { insertSource } from '../adapters/pg/orgs.js';
 import { resendSerialized, type LeadMessage, type QueueMessage } from '../adapters/sqs/leadQueue.js';
 import { sendLeadMessageBatch, SQS_BATCH_SIZE, type BatchEntry } from '../adapters/sqs/leadQueueBatch.js';
-import { readCsvUrlRows, parseCsvRows, csvUrlProblem } from '../adapters/sheets/csvUrl.js';
+import { csvUrlProblem, readCsvUrlRows } from '../adapters/sheets/csvUrl.js';
 import { privateKeyProblem } from '../adapters/sheets/googleAuth.js';
 import { SourceFetchError, type SheetRow } from '../adapters/sheets/rows.js';
 import { DEFAULT_RANGE, readSheetRows } from '../adapters/sheets/sheetsApi.js';
@@ -82,6 +84,7 @@ import { NotFoundError, ValidationError, type FieldIssue } from '../domain/error
 import { normalizeLeadInput } from '../domain/normalize.js';
 import type { NormalizedLead } from '../domain/types.js';
 import { logger } from '../powertools.js';
+import { continueUpload } from './csvUpload.js';
 import { runScheduledJob, type JobDefinition } from './jobs.js';
 import { notifyInTransaction } from './notifications.js';
 import { publishEvents } from './publishEvents.js';
@@ -425,7 +428,7 @@ export function runView(run: ImportRunRow) {
   return rest;
 }
 
-async function campaignIssues(
+export async function campaignIssues(
   orgId: string,
   campaign: string | undefined,
   field = 'campaign',
@@ -557,7 +560,18 @@ export async function getImportView(orgId: string, id: string) {
 /* Runs                                                                                               */
 
 /** What one pass over rows counted. */
-class RunTally {
+export class RunTally {
+  /** Resumes counting from a run's recorded counts (an upload continued by another worker). */
+  static from(run: Pick<ImportRunRow, 'rowsSeen' | 'imported' | 'duplicates' | 'badRows' | 'bad'>): RunTally {
+    return Object.assign(new RunTally(), {
+      rowsSeen: run.rowsSeen,
+      imported: run.imported,
+      duplicates: run.duplicates,
+      badRows: run.badRows,
+      bad: [...run.bad],
+    });
+  }
+
   rowsSeen = 0;
   imported = 0;
   duplicates = 0;
@@ -829,9 +843,11 @@ async function finishRun(
  * most overdue first, within the invocation's time budget (one not reached stays due for the next tick).
  */
 export const importsJob: JobDefinition = {
-  orgsWithWork: (now) => orgsWithDueImports(now),
+  orgsWithWork: async (now) => [
+    ...new Set([...(await orgsWithDueImports(now)), ...(await orgsWithWaitingUploads())]),
+  ],
   async runForOrg(orgId, budget) {
-    const counts = { ran: 0, skipped: 0, failed: 0, imported: 0 };
+    const counts = { ran: 0, skipped: 0, failed: 0, imported: 0, uploadsContinued: 0 };
     for (const id of await listDueImports(orgId, clock().now(), 100)) {
       if (budget.remainingMs() < 5_000) break;
       const run = await runImport(orgId, id, { trigger: 'schedule', budgetMs: budget.remainingMs() });
@@ -842,180 +858,18 @@ export const importsJob: JobDefinition = {
         if (run.status === 'failed') counts.failed += 1;
       }
     }
+    // CSV uploads the API could not finish within its time limit.
+    for (const runId of await listWaitingUploads(orgId, 20)) {
+      if (budget.remainingMs() < 5_000) break;
+      const before = await getImportRun(orgId, runId);
+      const run = await continueUpload(orgId, runId, budget.remainingMs());
+      counts.uploadsContinued += 1;
+      counts.imported += run.imported - (before?.imported ?? 0);
+    }
     return counts;
   },
 };
 
 export function runScheduledImports(opts: { budgetMs: number }) {
   return runScheduledJob('imports', importsJob, { budgetMs: opts.budgetMs });
-}
-
-/* ------------------------------------------------------------------------------------------------ */
-/* CSV upload                                                                                         */
-
-/** Every org's CSV uploads share one source, so its externalId claims recognise a re-uploaded row. */
-const UPLOAD_SOURCE_NAMESPACE = 'a4f0a0d2-5b1e-4a55-9c0e-2c7f1f7f3a11';
-export const uploadSourceId = (orgId: string) => uuidv5(`csv-upload:${orgId}`, UPLOAD_SOURCE_NAMESPACE);
-
-export interface UploadSummary {
-  runId: string;
-  /** False when the file broke off (invalid CSV) part-way; the rows before it were processed. */
-  complete: boolean;
-  rows: number;
-  imported: number;
-  duplicates: number;
-  badRows: number;
-  bad: BadRow[];
-  badTruncated: boolean;
-}
-
-/**
- * A CSV file uploaded through the API (`POST /api/leads/import`): streamed through csv-parse a window
- * of rows at a time, each row through the same normalisation, duplicate check and queue as a webhook
- * lead. A row identical to one uploaded before (same id column, else same contact) is a duplicate.
- * One notification for the upload, not one per lead.
- */
-export async function uploadLeadsCsv(
-  orgId: string,
-  input: { csv: Readable; campaign: string; columnMap?: Record<string, string>; fileName?: string },
-): Promise<UploadSummary> {
-  const issues = await campaignIssues(orgId, input.campaign);
-  if (issues.length > 0) throw new ValidationError(issues);
-  const now = clock().now();
-  const runId = uuidv7();
-  const sourceId = uploadSourceId(orgId);
-  await withTransaction(async (db) => {
-    await insertSource(db, {
-      id: sourceId,
-      orgId,
-      name: 'CSV upload',
-      kind: 'csv',
-      secretHash: null,
-      fieldMap: {},
-      defaultCampaign: null,
-      now,
-    });
-    await insertImportRun(db, {
-      id: runId,
-      orgId,
-      importId: null,
-      trigger: 'upload',
-      status: 'running',
-      startedAt: now,
-    });
-  });
-  const source: SourceSecretRecord = { orgId, sourceId, fieldMap: {}, defaultCampaign: input.campaign };
-
-  const tally = new RunTally();
-  let mapping: RowMapping | undefined;
-  let window: { rowNumber: number; lead: NormalizedLead }[] = [];
-  const flush = async () => {
-    const batch = window;
-    window = [];
-    const outcomes = await ingestLeadBatch(
-      source,
-      batch.map((r) => r.lead),
-      { externalIdIsThisRow: false },
-    );
-    outcomes.forEach((outcome, i) => tally.count(outcome, batch[i]!.rowNumber));
-  };
-  let complete = true;
-  try {
-    for await (const row of parseCsvRows(input.csv)) {
-      if (!mapping) {
-        if (row.cells.every((c) => c.trim() === '')) continue;
-        mapping = rowMapping(row.cells, input.columnMap ?? {}, input.campaign);
-        const problem = headerProblem(mapping);
-        if (problem) throw new ValidationError([problem], 'The CSV has no phone column');
-        continue;
-      }
-      const mapped = mapRow(mapping, row.cells);
-      if (mapped.kind === 'empty') continue;
-      tally.rowsSeen += 1;
-      if (mapped.kind === 'bad') tally.reportBad(row.rowNumber, mapped.issues);
-      else window.push({ rowNumber: row.rowNumber, lead: mapped.lead });
-      if (window.length >= WINDOW_ROWS) await flush();
-    }
-    await flush();
-    if (!mapping) throw new ValidationError([{ field: 'body', message: 'The CSV is empty (no header row)' }]);
-  } catch (e) {
-    if (e instanceof CsvError && mapping) {
-      // Broken CSV part-way: what came before is queued and stays so; report where it broke.
-      await flush();
-      complete = false;
-      tally.reportBad(tally.rowsSeen + 2, [
-        { field: 'body', message: `Not valid CSV from here on: ${e.message}` },
-      ]);
-    } else {
-      const failure =
-        e instanceof CsvError
-          ? new ValidationError([{ field: 'body', message: `Not valid CSV: ${e.message}` }], 'Not valid CSV')
-          : e;
-      if (!(failure instanceof ValidationError))
-        logger.error('CSV upload failed', { orgId, runId, error: e as Error });
-      const message =
-        failure instanceof ValidationError
-          ? failure.issues.map((i) => `${i.field}: ${i.message}`).join('; ')
-          : 'Internal error while importing';
-      await finishUpload(orgId, runId, tally, message, false, input.fileName).catch(() => undefined);
-      throw failure;
-    }
-  }
-  await finishUpload(orgId, runId, tally, null, complete, input.fileName);
-  return {
-    runId,
-    complete,
-    rows: tally.rowsSeen,
-    imported: tally.imported,
-    duplicates: tally.duplicates,
-    badRows: tally.badRows,
-    bad: tally.bad,
-    badTruncated: tally.bad.length >= MAX_BAD_REPORTED,
-  };
-}
-
-async function finishUpload(
-  orgId: string,
-  runId: string,
-  tally: RunTally,
-  error: string | null,
-  complete: boolean,
-  fileName: string | undefined,
-): Promise<void> {
-  const now = clock().now();
-  const events = await withTransaction(async (db) => {
-    const run = await finishImportRun(db, {
-      id: runId,
-      status: error ? 'failed' : 'succeeded',
-      complete,
-      rowsSeen: tally.rowsSeen,
-      imported: tally.imported,
-      duplicates: tally.duplicates,
-      unchanged: 0,
-      badRows: tally.badRows,
-      bad: tally.bad,
-      error,
-      finishedAt: now,
-    });
-    const newEvents: NewEvent[] = [
-      {
-        orgId,
-        type: 'import.completed',
-        data: { importId: null, name: fileName ?? 'CSV upload', run: runView(run) },
-      },
-    ];
-    if (tally.imported > 0)
-      newEvents.push(
-        ...(await notifyInTransaction(db, {
-          orgId,
-          type: 'leads.imported',
-          title: `${tally.imported} new lead${tally.imported === 1 ? '' : 's'} from ${fileName ? `CSV upload ${fileName}` : 'CSV upload'}`,
-          subject: `import_run:${runId}`,
-          data: { runId, imported: tally.imported, duplicates: tally.duplicates, badRows: tally.badRows },
-          now,
-        })),
-      );
-    return insertEvents(db, newEvents, now);
-  });
-  await publishEvents(events);
 }

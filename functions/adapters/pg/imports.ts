@@ -379,3 +379,141 @@ export async function settleImportRows(
     ],
   );
 }
+
+/* ------------------------------------------------------------------------------------------------ */
+/* CSV uploads                                                                                       */
+
+export interface UploadRow {
+  runId: string;
+  orgId: string;
+  campaign: string;
+  columnMap: Record<string, string>;
+  fileName: string | null;
+  content: Buffer;
+  nextRow: number;
+  attemptedTo: number;
+  attempts: number;
+}
+
+export async function insertUpload(
+  db: Db,
+  input: {
+    runId: string;
+    orgId: string;
+    campaign: string;
+    columnMap: Record<string, string>;
+    fileName: string | null;
+    content: Buffer;
+    at: Date;
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO import_uploads (run_id, org_id, campaign, column_map, file_name, content, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [
+      input.runId,
+      input.orgId,
+      input.campaign,
+      JSON.stringify(input.columnMap),
+      input.fileName,
+      input.content,
+      input.at,
+    ],
+  );
+}
+
+/**
+ * Takes an unfinished upload's lease (see `acquireImportLease` for why a lease) and returns it with its
+ * file; undefined when it is done or another worker holds it.
+ */
+export async function acquireUploadLease(
+  db: Db,
+  input: { orgId: string; runId: string; workerId: string; leaseSeconds: number },
+): Promise<UploadRow | undefined> {
+  const out = await db.query<UploadRow>(
+    `UPDATE import_uploads SET lease_run_id = $3, lease_expires_at = clock_timestamp() + make_interval(secs => $4),
+       attempts = attempts + 1
+     WHERE org_id = $1 AND run_id = $2 AND NOT done
+       AND (lease_expires_at IS NULL OR lease_expires_at < clock_timestamp())
+     RETURNING run_id AS "runId", org_id AS "orgId", campaign, column_map AS "columnMap", file_name AS "fileName",
+       content, next_row AS "nextRow", attempted_to AS "attemptedTo", attempts`,
+    [input.orgId, input.runId, input.workerId, input.leaseSeconds],
+  );
+  return out.rows[0];
+}
+
+/** Unfinished uploads of the org nobody is working on, oldest first. */
+export async function listWaitingUploads(orgId: string, limit: number): Promise<string[]> {
+  const rows = await read<{ runId: string }>(
+    `SELECT run_id AS "runId" FROM import_uploads
+     WHERE org_id = $1 AND NOT done AND (lease_expires_at IS NULL OR lease_expires_at < clock_timestamp())
+     ORDER BY created_at LIMIT $2`,
+    [orgId, limit],
+  );
+  return rows.map((r) => r.runId);
+}
+
+export async function orgsWithWaitingUploads(): Promise<string[]> {
+  const rows = await read<{ orgId: string }>(
+    `SELECT DISTINCT org_id AS "orgId" FROM import_uploads
+     WHERE NOT done AND (lease_expires_at IS NULL OR lease_expires_at < clock_timestamp())`,
+  );
+  return rows.map((r) => r.orgId);
+}
+
+/** Records that records up to `row` are being handed to the queue (before they are). */
+export async function markUploadAttempted(db: Db, runId: string, row: number): Promise<void> {
+  await db.query(`UPDATE import_uploads SET attempted_to = GREATEST(attempted_to, $2) WHERE run_id = $1`, [
+    runId,
+    row,
+  ]);
+}
+
+/** Commits a window: records up to `row` are processed, with the run's counts as of then. */
+export async function saveUploadProgress(
+  db: Db,
+  input: {
+    runId: string;
+    row: number;
+    counts: Pick<ImportRunRow, 'rowsSeen' | 'imported' | 'duplicates' | 'badRows' | 'bad'>;
+  },
+): Promise<void> {
+  await db.query(`UPDATE import_uploads SET next_row = $2 WHERE run_id = $1`, [input.runId, input.row]);
+  await db.query(
+    `UPDATE import_runs SET rows_seen = $2, imported = $3, duplicates = $4, bad_rows = $5, bad = $6 WHERE id = $1`,
+    [
+      input.runId,
+      input.counts.rowsSeen,
+      input.counts.imported,
+      input.counts.duplicates,
+      input.counts.badRows,
+      JSON.stringify(input.counts.bad),
+    ],
+  );
+}
+
+/** Gives the lease back (out of time, or failed: the next runner tick continues). */
+export async function releaseUploadLease(db: Db, runId: string, workerId: string): Promise<void> {
+  await db.query(
+    `UPDATE import_uploads SET lease_run_id = NULL, lease_expires_at = NULL WHERE run_id = $1 AND lease_run_id = $2`,
+    [runId, workerId],
+  );
+}
+
+/** The upload is finished: its file is no longer needed. */
+export async function completeUpload(db: Db, runId: string): Promise<void> {
+  await db.query(
+    `UPDATE import_uploads SET done = true, content = NULL, lease_run_id = NULL, lease_expires_at = NULL
+     WHERE run_id = $1`,
+    [runId],
+  );
+}
+
+export async function getImportRun(orgId: string, runId: string): Promise<ImportRunRow | undefined> {
+  return (
+    await read<ImportRunRow>(`SELECT ${RUN_COLUMNS} FROM import_runs WHERE org_id = $1 AND id = $2`, [
+      orgId,
+      runId,
+    ])
+  )[0];
+}

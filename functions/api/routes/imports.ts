@@ -2,11 +2,11 @@
  * Imports (Google Sheet / CSV URL) and CSV uploads. See docs/imports.md for connecting a sheet.
  */
 import busboy from 'busboy';
-import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { listImportRuns } from '../../adapters/pg/imports.js';
 import { ValidationError } from '../../domain/errors.js';
 import { header, rawBody, type HttpEvent } from '../../http/middleware.js';
+import { getUpload, uploadLeadsCsv } from '../../usecases/csvUpload.js';
 import {
   createImport,
   getImportView,
@@ -14,7 +14,6 @@ import {
   patchImport,
   runImport,
   runView,
-  uploadLeadsCsv,
 } from '../../usecases/imports.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { route } from '../router.js';
@@ -24,8 +23,8 @@ import { notificationRoutes } from './notifications.js';
 
 /** An on-demand run answers within the HTTP API's 30 s limit; what it does not reach, the next run does. */
 const MANUAL_RUN_BUDGET_MS = 20_000;
-/** Lines read at a time from an upload, so the parser never holds a whole file's records. */
-const UPLOAD_CHUNK_BYTES = 64 * 1024;
+/** An upload works within the HTTP API's 30 s limit; the import runner finishes a larger file. */
+const UPLOAD_BUDGET_MS = 20_000;
 
 const CampaignKey = z
   .string()
@@ -38,15 +37,10 @@ const ColumnMap = z
   .refine((m) => Object.keys(m).length <= 100, 'At most 100 columns')
   .openapi({ example: { 'Mobile #': 'phone', 'Lead ID': 'externalId' } });
 
-const Schedule = z
-  .string()
-  .trim()
-  .min(1)
-  .max(100)
-  .openapi({
-    description: '`rate(10 minutes)` or a five-field cron expression (UTC)',
-    example: 'rate(10 minutes)',
-  });
+const Schedule = z.string().trim().min(1).max(100).openapi({
+  description: '`rate(10 minutes)` or a five-field cron expression (UTC)',
+  example: 'rate(10 minutes)',
+});
 
 const ServiceAccount = z
   .object({
@@ -137,6 +131,7 @@ const Import = z
 const UploadSummary = z
   .object({
     runId: z.uuid(),
+    status: z.enum(['running', 'succeeded', 'failed']),
     complete: z.boolean(),
     rows: z.number(),
     imported: z.number(),
@@ -144,6 +139,7 @@ const UploadSummary = z
     badRows: z.number(),
     bad: z.array(BadRowSchema),
     badTruncated: z.boolean(),
+    error: z.string().nullable(),
   })
   .openapi('UploadSummary');
 
@@ -169,16 +165,6 @@ const isRunCursor = (v: unknown): v is { t: string; id: string } =>
   typeof (v as { id?: unknown }).id === 'string' &&
   /^[0-9a-f-]{36}$/i.test((v as { id: string }).id);
 
-/** The body as a stream of small slices (a view on the buffer, not copies), so csv-parse keeps backpressure. */
-function sliced(bytes: Buffer): Readable {
-  return Readable.from(
-    (function* () {
-      for (let i = 0; i < bytes.length; i += UPLOAD_CHUNK_BYTES)
-        yield bytes.subarray(i, i + UPLOAD_CHUNK_BYTES);
-    })(),
-  );
-}
-
 function parseColumnMap(raw: string | undefined): Record<string, string> | undefined {
   if (raw === undefined) return undefined;
   let value: unknown;
@@ -197,62 +183,56 @@ function parseColumnMap(raw: string | undefined): Record<string, string> | undef
 
 /**
  * The CSV of an upload: the body itself (`text/csv`), or the one file of a `multipart/form-data` body,
- * whose text fields (`campaign`, `columnMap`) may stand in for the query parameters. The whole request
- * is already in memory (API Gateway delivers bodies whole, at most 10 MB), so fields are read in a first
- * pass and the file streamed in a second; neither pass copies the file.
+ * whose text fields (`campaign`, `columnMap`) may stand in for the query parameters. API Gateway delivers
+ * a body whole (at most 10 MB); the file is stored as it is and then parsed as a stream.
  */
 async function uploadedCsv(
   event: HttpEvent,
-): Promise<{ csv: Readable; fields: Record<string, string>; fileName?: string }> {
+): Promise<{ content: Buffer; fields: Record<string, string>; fileName?: string }> {
   const contentType = header(event, 'content-type') ?? '';
   const type = contentType.split(';')[0]!.trim().toLowerCase();
   const bytes = rawBody(event);
   if (bytes.length === 0) throw new ValidationError([{ field: 'body', message: 'The CSV is empty' }]);
   if (type === 'text/csv' || type === 'application/csv' || type === 'text/plain' || type === '')
-    return { csv: sliced(bytes), fields: {} };
+    return { content: bytes, fields: {} };
   if (type !== 'multipart/form-data')
     throw new ValidationError([
       { field: 'body', message: `Send text/csv or multipart/form-data with one file (got ${type})` },
     ]);
-
-  const fields: Record<string, string> = {};
-  let file: { name?: string } | undefined;
-  await new Promise<void>((resolve, reject) => {
+  const invalid = (error: unknown) =>
+    new ValidationError([{ field: 'body', message: (error as Error).message }]);
+  return new Promise((resolve, reject) => {
+    const fields: Record<string, string> = {};
+    const chunks: Buffer[] = [];
+    let fileName: string | undefined;
+    let files = 0;
     let parser: busboy.Busboy;
     try {
       parser = busboy({ headers: { 'content-type': contentType }, limits: { files: 1, fields: 20 } });
     } catch (error) {
-      reject(new ValidationError([{ field: 'body', message: (error as Error).message }]));
+      reject(invalid(error));
       return;
     }
     parser.on('field', (name, value) => {
       fields[name] = value;
     });
     parser.on('file', (_name, stream, info) => {
-      file = { name: info.filename };
-      stream.resume();
+      files += 1;
+      fileName = info.filename;
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     });
-    parser.on('error', (error) =>
-      reject(new ValidationError([{ field: 'body', message: (error as Error).message }])),
-    );
-    parser.on('close', () => resolve());
-    sliced(bytes).pipe(parser);
+    parser.on('error', (error) => reject(invalid(error)));
+    parser.on('close', () => {
+      if (files === 0)
+        reject(
+          new ValidationError([
+            { field: 'file', message: 'A multipart upload needs one file part (the CSV)' },
+          ]),
+        );
+      else resolve({ content: Buffer.concat(chunks), fields, fileName });
+    });
+    parser.end(bytes);
   });
-  if (!file)
-    throw new ValidationError([
-      { field: 'file', message: 'A multipart upload needs one file part (the CSV)' },
-    ]);
-
-  // Second pass: the file part alone, streamed straight into the CSV parser.
-  const csv = await new Promise<Readable>((resolve, reject) => {
-    const parser = busboy({ headers: { 'content-type': contentType }, limits: { files: 1, fields: 20 } });
-    parser.on('file', (_name, stream) => resolve(stream));
-    parser.on('error', (error) =>
-      reject(new ValidationError([{ field: 'body', message: (error as Error).message }])),
-    );
-    sliced(bytes).pipe(parser);
-  });
-  return { csv, fields, fileName: file.name };
 }
 
 const importRunRoutes = [
@@ -368,29 +348,57 @@ const importRunRoutes = [
     method: 'POST',
     path: '/api/leads/import',
     summary:
-      'Upload a CSV of leads (text/csv body, or multipart/form-data with one file); every row through the webhook’s checks and queue',
+      'Upload a CSV of leads (text/csv, or multipart/form-data with one file; at most 10 MB); every row through the webhook’s checks and queue',
     tag: 'Imports',
     auth: 'admin',
     query: UploadQuery,
     responses: {
-      200: { description: 'Per-row results (bad rows: first 1000, with the total)', schema: UploadSummary },
+      200: {
+        description: 'Done: per-row results (bad rows: first 1000, with the total)',
+        schema: UploadSummary,
+      },
+      202: {
+        description: 'Stored; results so far — the import runner finishes it (poll the Location)',
+        schema: UploadSummary,
+      },
       400: { description: 'Not CSV, no phone column, unknown campaign', schema: ErrorBody },
     },
     handle: async ({ orgId, query, event }) => {
-      const { csv, fields, fileName } = await uploadedCsv(event);
+      const { content, fields, fileName } = await uploadedCsv(event);
       const campaign = fields.campaign ? CampaignKey.safeParse(fields.campaign) : undefined;
       if (campaign && !campaign.success)
         throw new ValidationError([
           { field: 'campaign', message: campaign.error.issues[0]?.message ?? 'Invalid' },
         ]);
-      const summary = await uploadLeadsCsv(orgId, {
-        csv,
-        campaign: campaign?.data ?? query.campaign,
-        columnMap: parseColumnMap(fields.columnMap ?? query.columnMap),
-        fileName,
-      });
-      return { status: 200, body: summary };
+      const summary = await uploadLeadsCsv(
+        orgId,
+        {
+          content,
+          campaign: campaign?.data ?? query.campaign,
+          columnMap: parseColumnMap(fields.columnMap ?? query.columnMap),
+          fileName,
+        },
+        UPLOAD_BUDGET_MS,
+      );
+      return {
+        status: summary.complete ? 200 : 202,
+        body: summary,
+        headers: summary.complete ? undefined : { location: `/api/leads/import/${summary.runId}` },
+      };
     },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/leads/import/{runId}',
+    summary: 'An upload’s results so far (complete: false while the import runner is still on it)',
+    tag: 'Imports',
+    auth: 'admin',
+    uuidParams: ['runId'],
+    responses: {
+      200: { description: 'The upload', schema: UploadSummary },
+      404: { description: 'Not found', schema: ErrorBody },
+    },
+    handle: async ({ orgId, params }) => ({ status: 200, body: await getUpload(orgId, params.runId!) }),
   }),
 ];
 
