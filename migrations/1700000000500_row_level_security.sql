@@ -6,16 +6,29 @@
 -- RDS Proxy does not pin the connection beyond the transaction). A query that forgot its org filter then
 -- sees and touches only the caller's rows. System work (the allocator, scheduled jobs, migrations) runs
 -- as the owner, which RLS does not restrict; it derives the org from the data it processes.
+-- Roles are cluster-wide while migrations run per database, so two databases of one cluster (parallel
+-- test databases, or dev and test side by side) may create the role at the same moment: tolerate that.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'leadrouter_app') THEN
     CREATE ROLE leadrouter_app NOLOGIN;
   END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+  NULL;
 END
 $$;
 
 -- The connecting user (owner of the tables) switches to the role per transaction, so it must be a member.
-GRANT leadrouter_app TO CURRENT_USER;
+DO $$
+BEGIN
+  IF NOT pg_has_role(current_user, 'leadrouter_app', 'MEMBER') THEN
+    EXECUTE format('GRANT leadrouter_app TO %I', current_user);
+  END IF;
+EXCEPTION WHEN unique_violation OR duplicate_object OR internal_error THEN
+  -- A concurrent migration in another database granted it first ("tuple concurrently updated").
+  NULL;
+END
+$$;
 GRANT USAGE ON SCHEMA public TO leadrouter_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO leadrouter_app;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO leadrouter_app;

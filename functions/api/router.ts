@@ -20,6 +20,8 @@ export interface RequestContext<B = unknown, Q = unknown> {
   body: B;
   event: HttpEvent;
   requestId: string;
+  /** The Lambda context (Idempotency-Key handling needs its remaining time). */
+  context: Context;
 }
 
 export interface RouteResponse {
@@ -105,7 +107,7 @@ export function createRouter(routes: Route[]) {
         if (!b.success) throw new ValidationError(zodIssues(b.error), 'Invalid request body');
         body = b.data;
       }
-      const run = () => r.handle({ orgId, params, query, body, event, requestId: context.awsRequestId });
+      const run = () => r.handle({ orgId, params, query, body, event, requestId: context.awsRequestId, context });
       // Admin requests run under row-level security for their org (see withOrgScope).
       const out = orgId ? await withOrgScope(orgId, run) : await run();
       if (out.raw !== undefined) return { statusCode: out.status, headers: out.headers, body: out.raw };

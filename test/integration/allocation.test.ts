@@ -90,7 +90,7 @@ describe('allocation', () => {
     expect(counts.reduce((a, b) => a + b, 0)).toBe(300);
     expect(counts).toHaveLength(3);
     expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
-  });
+  }, 240_000);
 
   it('a redelivered SQS message assigns nothing new', async () => {
     const r = await api.createRecipient({ name: 'Redelivery' });

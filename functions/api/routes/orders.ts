@@ -91,14 +91,14 @@ export const orderRoutes = [
       409: { description: 'A request with this Idempotency-Key is still running', schema: ErrorBody },
       422: { description: 'Idempotency-Key reused with a different body', schema: ErrorBody },
     },
-    handle: async ({ orgId, body, event }) => {
+    handle: async ({ orgId, body, event, context }) => {
       const key = header(event, 'idempotency-key');
       // Plain JSON (no Date objects): the idempotency store keeps the response to answer retries with.
       const run = async () => ({
         status: 201,
         body: JSON.parse(JSON.stringify(await createOrder(orgId, body))),
       });
-      return key ? runIdempotent({ orgId, operation: 'order.create', key, body, run }) : run();
+      return key ? runIdempotent({ orgId, operation: 'order.create', key, body, context, run }) : run();
     },
   }),
   route({
