@@ -5,6 +5,7 @@
 import { h } from 'preact';
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { formatNumber } from '../format.js';
+import { Table } from './table.js';
 
 /** The element's width in CSS pixels, so SVG text is drawn at its real size instead of being stretched. */
 function useWidth<T extends HTMLElement>(fallback: number) {
@@ -40,27 +41,12 @@ function DataTable({
     'details',
     { class: 'chart-data' },
     h('summary', null, 'Show data'),
-    h(
-      'table',
-      { class: 'table compact' },
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          h('th', { scope: 'col' }, labelHeader),
-          h('th', { scope: 'col', class: 'num' }, valueHeader),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        data.map((d) =>
-          h('tr', { key: d.label }, h('td', null, d.label), h('td', { class: 'num' }, formatNumber(d.value))),
-        ),
-      ),
-    ),
+    h(Table<Datum>, {
+      columns: [labelHeader, { label: valueHeader, numeric: true }],
+      rows: data,
+      rowKey: (d) => d.label,
+      cells: (d) => [d.label, formatNumber(d.value)],
+    }),
   );
 }
 

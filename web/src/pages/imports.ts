@@ -8,6 +8,7 @@ import { ApiError } from '../api.js';
 import { ErrorNote, PageHeader } from '../components/bits.js';
 import { Dialog } from '../components/dialog.js';
 import { Field } from '../components/field.js';
+import { Table } from '../components/table.js';
 import { useApp, useLive, useResource, useThrottled } from '../context.js';
 import { formatFull, formatNumber, formatTime } from '../format.js';
 import { href, navigate, type Route } from '../router.js';
@@ -191,26 +192,12 @@ function BadRows({ rows, truncated }: { rows: BadRow[]; truncated?: boolean }) {
     'details',
     { class: 'bad-rows' },
     h('summary', null, `Bad rows (${rows.length}${truncated ? '+' : ''})`),
-    h(
-      'table',
-      { class: 'table compact' },
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          ['Row', 'Field', 'Problem'].map((c) => h('th', { key: c, scope: 'col' }, c)),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        rows.map((b, i) =>
-          h('tr', { key: i }, h('td', null, String(b.row)), h('td', null, b.field), h('td', null, b.message)),
-        ),
-      ),
-    ),
+    h(Table<BadRow>, {
+      columns: ['Row', 'Field', 'Problem'],
+      rows,
+      rowKey: (_b, i) => i,
+      cells: (b) => [String(b.row), b.field, b.message],
+    }),
   );
 }
 

@@ -8,6 +8,7 @@ import { useState } from 'preact/hooks';
 import { allowedTransitions } from '../../../functions/domain/leadStatus.js';
 import { ApiError } from '../api.js';
 import { Dialog } from '../components/dialog.js';
+import { Table, Time } from '../components/table.js';
 import { FEATURE_ROUTES } from '../features.js';
 import { ErrorNote, StatusBadge } from '../components/bits.js';
 import { useApp, useLive, useResource, useThrottled } from '../context.js';
@@ -260,47 +261,19 @@ function Assignments({ lead }: { lead: LeadDetail }) {
           { class: 'muted' },
           lead.status === 'queued' ? 'Waiting for the allocator.' : 'Never assigned.',
         )
-      : h(
-          'table',
-          { class: 'table compact' },
-          h(
-            'thead',
-            null,
-            h(
-              'tr',
-              null,
-              ['Recipient', 'Why', 'Assigned', 'Ended'].map((c) => h('th', { key: c, scope: 'col' }, c)),
-            ),
-          ),
-          h(
-            'tbody',
-            null,
-            lead.assignments.map((a) =>
-              h(
-                'tr',
-                { key: a.id },
-                h('td', null, a.recipientName ?? (a.orderId ? 'Order' : '—')),
-                h('td', null, reasonLabel(a.reason)),
-                h(
-                  'td',
-                  null,
-                  h(
-                    'time',
-                    { dateTime: a.assignedAt, title: formatFull(a.assignedAt) },
-                    formatTime(a.assignedAt),
-                  ),
-                ),
-                h(
-                  'td',
-                  null,
-                  a.endedAt
-                    ? `${formatTime(a.endedAt)} · ${reasonLabel(a.endReason)}`
-                    : h('span', { class: 'badge status-assigned' }, 'Current'),
-                ),
-              ),
-            ),
-          ),
-        ),
+      : h(Table<LeadDetail['assignments'][number]>, {
+          columns: ['Recipient', 'Why', 'Assigned', 'Ended'],
+          rows: lead.assignments,
+          rowKey: (a) => a.id,
+          cells: (a) => [
+            a.recipientName ?? (a.orderId ? 'Order' : '—'),
+            reasonLabel(a.reason),
+            h(Time, { iso: a.assignedAt }),
+            a.endedAt
+              ? `${formatTime(a.endedAt)} · ${reasonLabel(a.endReason)}`
+              : h('span', { class: 'badge status-assigned' }, 'Current'),
+          ],
+        }),
   );
 }
 
@@ -315,36 +288,16 @@ function Trace({ lead }: { lead: LeadDetail }) {
       { class: 'muted small' },
       'Every recipient the allocator considered, and why it was picked or left out.',
     ),
-    h(
-      'table',
-      { class: 'table compact' },
-      h(
-        'thead',
-        null,
-        h(
-          'tr',
-          null,
-          ['Recipient', 'Tier', 'Outcome'].map((c) => h('th', { key: c, scope: 'col' }, c)),
-        ),
-      ),
-      h(
-        'tbody',
-        null,
-        lead.trace.map((t, i) =>
-          h(
-            'tr',
-            { key: `${t.recipientId}-${i}` },
-            h('td', null, t.name),
-            h('td', null, reasonLabel(t.tier)),
-            h(
-              'td',
-              null,
-              t.selected ? h('span', { class: 'badge status-assigned' }, 'Picked') : reasonLabel(t.reason),
-            ),
-          ),
-        ),
-      ),
-    ),
+    h(Table<NonNullable<LeadDetail['trace']>[number]>, {
+      columns: ['Recipient', 'Tier', 'Outcome'],
+      rows: lead.trace,
+      rowKey: (t, i) => `${t.recipientId}-${i}`,
+      cells: (t) => [
+        t.name,
+        reasonLabel(t.tier),
+        t.selected ? h('span', { class: 'badge status-assigned' }, 'Picked') : reasonLabel(t.reason),
+      ],
+    }),
   );
 }
 
@@ -360,7 +313,7 @@ function Events({ lead }: { lead: LeadDetail }) {
         h(
           'li',
           { key: e.id },
-          h('time', { dateTime: e.at, title: formatFull(e.at) }, formatTime(e.at)),
+          h(Time, { iso: e.at }),
           h('span', { class: 'timeline-type' }, eventLabel(e.type)),
           h('span', { class: 'muted' }, eventDetail(e.type, e.data)),
         ),

@@ -280,7 +280,7 @@ export function LeadsPage({ route }: { route: Route }) {
 
   return h(
     'section',
-    { class: 'page page-leads', 'aria-labelledby': 'leads-title' },
+    { class: 'page page-leads' },
     h(PageHeader, {
       title: 'Live leads',
       description: 'Newest first. New leads and status changes appear as they happen.',

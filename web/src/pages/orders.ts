@@ -8,9 +8,10 @@ import { useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { ErrorNote, PageHeader, Usage } from '../components/bits.js';
 import { Dialog } from '../components/dialog.js';
+import { Table, Time } from '../components/table.js';
 import { Field } from '../components/field.js';
 import { useApp, useLive, useResource, useThrottled } from '../context.js';
-import { formatFull, formatPhone, formatTime, leadName, STATUS_LABELS } from '../format.js';
+import { formatFull, formatPhone, leadName, STATUS_LABELS } from '../format.js';
 import { href, navigate, type Route } from '../router.js';
 import { US_STATE_CODES } from '../states.js';
 import type { LeadStatus, Order, OrderDetail, OrderPage, OrderStatus, StateCaps } from '../types.js';
@@ -173,11 +174,7 @@ export function OrdersPage({ route }: { route: Route }) {
                 null,
                 h('span', { class: `badge ${ORDER_BADGE[o.status]}` }, ORDER_STATUS_LABELS[o.status]),
               ),
-              h(
-                'td',
-                null,
-                h('time', { dateTime: o.createdAt, title: formatFull(o.createdAt) }, formatTime(o.createdAt)),
-              ),
+              h('td', null, h(Time, { iso: o.createdAt })),
             ),
           ),
         ),
@@ -476,33 +473,17 @@ function OrderDrawer(props: { orderId: string; onClose: () => void; onChanged: (
             h('h3', { id: 'order-leads' }, `Leads (${o.leads.length})`),
             o.leads.length === 0
               ? h('p', { class: 'muted' }, 'No leads yet: it fills as stock arrives.')
-              : h(
-                  'table',
-                  { class: 'table compact' },
-                  h(
-                    'thead',
-                    null,
-                    h(
-                      'tr',
-                      null,
-                      ['Lead', 'Phone', 'State', 'Status'].map((c) => h('th', { key: c, scope: 'col' }, c)),
-                    ),
-                  ),
-                  h(
-                    'tbody',
-                    null,
-                    o.leads.map((l) =>
-                      h(
-                        'tr',
-                        { key: l.id },
-                        h('td', null, h('a', { href: href('leads', l.id) }, leadName(l))),
-                        h('td', null, formatPhone(l.phone)),
-                        h('td', null, l.state ?? '—'),
-                        h('td', null, STATUS_LABELS[l.status as LeadStatus] ?? l.status),
-                      ),
-                    ),
-                  ),
-                ),
+              : h(Table<OrderDetail['leads'][number]>, {
+                  columns: ['Lead', 'Phone', 'State', 'Status'],
+                  rows: o.leads,
+                  rowKey: (l) => l.id,
+                  cells: (l) => [
+                    h('a', { href: href('leads', l.id) }, leadName(l)),
+                    formatPhone(l.phone),
+                    l.state ?? '—',
+                    STATUS_LABELS[l.status as LeadStatus] ?? l.status,
+                  ],
+                }),
           ),
         ]
       : null,

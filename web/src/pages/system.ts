@@ -5,6 +5,7 @@
  */
 import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { Table, Time } from '../components/table.js';
 import { ErrorNote, PageHeader, Stat } from '../components/bits.js';
 import { FEATURE_ROUTES } from '../features.js';
 import { useApp, useConnectionState, useLive, useResource, useThrottled } from '../context.js';
@@ -180,38 +181,18 @@ function DeadLetters({ onChange }: { onChange: () => void }) {
     result ? h('div', { class: 'note note-ok', role: 'status' }, result) : null,
     items.length === 0
       ? h('p', { class: 'muted' }, 'None: every lead was processed.')
-      : h(
-          'table',
-          { class: 'table compact' },
-          h(
-            'thead',
-            null,
-            h(
-              'tr',
-              null,
-              ['Lead', 'Sent', 'Attempts'].map((c) => h('th', { key: c, scope: 'col' }, c)),
-            ),
-          ),
-          h(
-            'tbody',
-            null,
-            items.map((m) =>
-              h(
-                'tr',
-                { key: m.messageId },
-                h(
-                  'td',
-                  null,
-                  m.leadId
-                    ? h('a', { href: href('leads', m.leadId) }, m.leadId.slice(0, 8))
-                    : m.messageId.slice(0, 12),
-                ),
-                h('td', null, formatTime(m.sentAt)),
-                h('td', null, formatNumber(m.receiveCount)),
-              ),
-            ),
-          ),
-        ),
+      : h(Table<DlqMessage>, {
+          columns: ['Lead', 'Sent', { label: 'Attempts', numeric: true }],
+          rows: items,
+          rowKey: (m) => m.messageId,
+          cells: (m) => [
+            m.leadId
+              ? h('a', { href: href('leads', m.leadId) }, m.leadId.slice(0, 8))
+              : m.messageId.slice(0, 12),
+            h(Time, { iso: m.sentAt }),
+            formatNumber(m.receiveCount),
+          ],
+        }),
   );
 }
 
@@ -256,55 +237,18 @@ function JobRuns() {
     h(ErrorNote, { error: runs.error ?? error }),
     (runs.data?.items.length ?? 0) === 0
       ? h('p', { class: 'muted top-gap' }, 'No runs recorded yet.')
-      : h(
-          'table',
-          { class: 'table compact top-gap' },
-          h(
-            'thead',
-            null,
-            h(
-              'tr',
-              null,
-              ['Job', 'Started', 'Status', 'Result'].map((c) => h('th', { key: c, scope: 'col' }, c)),
-            ),
-          ),
-          h(
-            'tbody',
-            null,
-            runs.data!.items.map((r) =>
-              h(
-                'tr',
-                { key: r.id },
-                h(
-                  'td',
-                  null,
-                  r.job,
-                  r.trigger === 'manual' ? h('span', { class: 'muted small' }, ' (manual)') : null,
-                ),
-                h(
-                  'td',
-                  { class: 'nowrap-cell' },
-                  h(
-                    'time',
-                    { dateTime: r.startedAt, title: formatFull(r.startedAt) },
-                    formatTime(r.startedAt),
-                  ),
-                ),
-                h('td', { class: 'nowrap-cell' }, r.status),
-                h(
-                  'td',
-                  { class: 'small' },
-                  r.error ??
-                    (Object.entries(r.result)
-                      .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
-                      .map(([k, v]) => `${k} ${String(v)}`)
-                      .join(', ') ||
-                      '—'),
-                ),
-              ),
-            ),
-          ),
-        ),
+      : h(Table<JobRun>, {
+          class: 'compact top-gap',
+          columns: ['Job', 'Started', 'Status', 'Result'],
+          rows: runs.data!.items,
+          rowKey: (r) => r.id,
+          cells: (r) => [
+            [r.job, r.trigger === 'manual' ? h('span', { class: 'muted small' }, ' (manual)') : null],
+            h('span', { class: 'nowrap-cell' }, h(Time, { iso: r.startedAt })),
+            r.status,
+            h('span', { class: 'small' }, r.error ?? jobResultText(r.result)),
+          ],
+        }),
   );
 }
 
@@ -366,4 +310,12 @@ function Notifications() {
           ),
         ),
   );
+}
+
+/** `{ assigned: 2, stillWaiting: 0 }` → "assigned 2, stillWaiting 0". */
+function jobResultText(result: Record<string, unknown>): string {
+  const parts = Object.entries(result)
+    .filter(([, v]) => typeof v === 'number' || typeof v === 'string')
+    .map(([k, v]) => `${k} ${String(v)}`);
+  return parts.join(', ') || '—';
 }
