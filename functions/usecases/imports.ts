@@ -32,6 +32,7 @@ import { Cron } from 'croner';
 import { CsvError } from 'csv-parse';
 import pMap from 'p-map';
 import { v7 as uuidv7 } from 'uuid';
+import { markClaimsQueued } from '../adapters/dynamo/claimsBatch.js';
 import {
   claimLeadKey,
   externalIdKey,
@@ -242,7 +243,7 @@ interface Pending {
  * The batched form of `ingestLead` (same claims, same keys, same messages; see its docblock for the
  * protocol): per lead, claim its externalId for the source (forever) and its phone for the org (the
  * duplicate window) with DynamoDB conditional puts; winners go to the queue ten per SendMessageBatch,
- * then their claims are marked queued; losers are duplicates of the lead the claim names, and a
+ * then their claims are marked queued (25 per BatchWriteItem, see claimsBatch.ts); losers are duplicates of the lead the claim names, and a
  * `duplicate` message records the `lead.duplicate` event, as for a webhook.
  *
  * `externalIdIsThisRow`: for an import, an existing claim on a row's identity can only be this very row
@@ -307,26 +308,27 @@ export async function ingestLeadBatch(
     { concurrency: CLAIM_CONCURRENCY },
   );
 
-  const notSent = await sendAll(
-    pending.map((p) => ({ message: p.message, groupPhone: p.message.lead.phone })),
+  const notSent = new Set(
+    await sendAll(pending.map((p) => ({ message: p.message, groupPhone: p.message.lead.phone }))),
   );
-  const failed = new Set(notSent);
   await pMap(
-    pending,
-    async (p, i) => {
-      if (failed.has(i)) {
-        await Promise.all([releaseClaim(p.pKey, p.message.leadId), releaseClaim(p.extKey, p.message.leadId)]);
-        outcomes[p.index] = { status: 'failed', message: 'could not be queued; send it again' };
-        return;
-      }
-      await Promise.all([
-        markClaimQueued(p.pKey, p.message.leadId),
-        markClaimQueued(p.extKey, p.message.leadId),
-      ]);
-      outcomes[p.index] = { status: 'queued', leadId: p.message.leadId };
+    pending.filter((_, i) => notSent.has(i)),
+    async (p) => {
+      await Promise.all([releaseClaim(p.pKey, p.message.leadId), releaseClaim(p.extKey, p.message.leadId)]);
+      outcomes[p.index] = { status: 'failed', message: 'could not be queued; send it again' };
     },
     { concurrency: CLAIM_CONCURRENCY },
   );
+  const sent = pending.filter((_, i) => !notSent.has(i));
+  const createdAt = Math.floor(now.getTime() / 1000);
+  const unmarked = await markClaimsQueued(
+    sent.flatMap((p) => [
+      { pk: p.pKey, leadId: p.message.leadId, createdAt, expiresAt: createdAt + windowSeconds },
+      { pk: p.extKey, leadId: p.message.leadId, createdAt },
+    ]),
+  );
+  if (unmarked > 0) logger.warn('Some claims stay pending (re-sent on their next duplicate)', { unmarked });
+  for (const p of sent) outcomes[p.index] = { status: 'queued', leadId: p.message.leadId };
 
   // Duplicate messages only record `lead.duplicate` events; one SQS would not take is logged, not retried
   // forever (the lead it names is safe either way).

@@ -19,7 +19,7 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import { route } from '../router.js';
 import { ErrorBody } from '../schemas.js';
 import { jobRoutes } from './jobs.js';
-import { notificationRoutes } from './notifications.js';
+import { isTimeIdCursor, notificationRoutes } from './notifications.js';
 
 /** An on-demand run answers within the HTTP API's 30 s limit; what it does not reach, the next run does. */
 const MANUAL_RUN_BUDGET_MS = 20_000;
@@ -156,14 +156,6 @@ const UploadQuery = z.object({
     .optional()
     .openapi({ description: 'JSON object, column name → lead field', example: '{"Mobile #":"phone"}' }),
 });
-
-const isRunCursor = (v: unknown): v is { t: string; id: string } =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as { t?: unknown }).t === 'string' &&
-  !Number.isNaN(Date.parse((v as { t: string }).t)) &&
-  typeof (v as { id?: unknown }).id === 'string' &&
-  /^[0-9a-f-]{36}$/i.test((v as { id: string }).id);
 
 function parseColumnMap(raw: string | undefined): Record<string, string> | undefined {
   if (raw === undefined) return undefined;
@@ -323,7 +315,7 @@ const importRunRoutes = [
     },
     handle: async ({ orgId, params, query }) => {
       await getImportView(orgId, params.id!);
-      const before = decodeCursor(query.cursor, isRunCursor);
+      const before = decodeCursor(query.cursor, isTimeIdCursor);
       const rows = await listImportRuns(
         orgId,
         params.id!,

@@ -7,6 +7,7 @@ import { jobRunView, listJobRunViews } from '../../usecases/jobs.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { route } from '../router.js';
 import { ErrorBody } from '../schemas.js';
+import { isTimeIdCursor } from './notifications.js';
 
 /** An operator's run answers within the HTTP API's 30 s limit; the schedule does the rest. */
 const MANUAL_RUN_BUDGET_MS = 20_000;
@@ -35,14 +36,6 @@ const RunsQuery = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-const isRunCursor = (v: unknown): v is { t: string; id: string } =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as { t?: unknown }).t === 'string' &&
-  !Number.isNaN(Date.parse((v as { t: string }).t)) &&
-  typeof (v as { id?: unknown }).id === 'string' &&
-  /^[0-9a-f-]{36}$/i.test((v as { id: string }).id);
-
 export const jobRoutes = [
   route({
     method: 'GET',
@@ -59,7 +52,7 @@ export const jobRoutes = [
       },
     },
     handle: async ({ orgId, query }) => {
-      const before = decodeCursor(query.cursor, isRunCursor);
+      const before = decodeCursor(query.cursor, isTimeIdCursor);
       const { rows, more } = await listJobRunViews(orgId, {
         job: query.job,
         limit: query.limit,

@@ -27,7 +27,8 @@ const MarkRead = z
   .strict()
   .openapi('MarkNotificationsRead', { description: 'The ids to mark read; none = all of them' });
 
-const isCursor = (v: unknown): v is { t: string; id: string } =>
+/** A keyset cursor `{ t: <timestamp>, id: <uuid> }` (notifications, import runs, job runs). */
+export const isTimeIdCursor = (v: unknown): v is { t: string; id: string } =>
   typeof v === 'object' &&
   v !== null &&
   typeof (v as { t?: unknown }).t === 'string' &&
@@ -54,7 +55,7 @@ export const notificationRoutes = [
       },
     },
     handle: async ({ orgId, query }) => {
-      const before = decodeCursor(query.cursor, isCursor);
+      const before = decodeCursor(query.cursor, isTimeIdCursor);
       const { rows, more, unread } = await listNotificationViews(orgId, {
         unread: query.unread === 'true',
         limit: query.limit,
