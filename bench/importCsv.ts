@@ -1,0 +1,114 @@
+/**
+ * CSV import: uploads to `POST /api/leads/import` (text/csv), timed from the first byte sent to the
+ * response: a 500-row probe for the path's rate, then the N-row file, with the runtime process's peak
+ * RSS over that upload (VmHWM, reset just before).
+ * Measured only when the running build serves the endpoint (it is listed in its OpenAPI document).
+ */
+import { stringify } from 'csv-stringify/sync';
+import { STATES, nextPhone } from './dataset.js';
+import type { RuntimeChild } from './runtimeChild.js';
+
+export interface ImportResult {
+  available: boolean;
+  /** A small upload first (it fits the API's 30 s limit at any plausible rate): the path's rate. */
+  probe: { rows: number; seconds: number; rowsPerSec: number; status: number } | null;
+  rows: number;
+  seconds: number | null;
+  rowsPerSec: number | null;
+  peakRssMiB: number | null;
+  rssBeforeMiB: number | null;
+  response: unknown;
+  note?: string;
+}
+
+export async function importEndpointAvailable(rt: RuntimeChild): Promise<boolean> {
+  const res = await fetch(`${rt.url}/api/openapi.json`, {
+    headers: { authorization: `Bearer ${rt.adminToken}` },
+  });
+  if (res.status !== 200) return false;
+  const doc = (await res.json()) as { paths?: Record<string, unknown> };
+  return Boolean(doc.paths?.['/api/leads/import']);
+}
+
+export function csvRows(rows: number): string {
+  const records = Array.from({ length: rows }, (_, i) => [
+    nextPhone(),
+    `Imported${i}`,
+    'Csv',
+    STATES[i % STATES.length]!,
+    `imported${i}@example.com`,
+  ]);
+  return stringify(records, {
+    header: true,
+    columns: ['phone', 'first_name', 'last_name', 'state', 'email'],
+  });
+}
+
+export async function measureImport(
+  rt: RuntimeChild,
+  opts: { rows: number; probeRows: number; campaign: string },
+): Promise<ImportResult> {
+  const { rows, probeRows, campaign } = opts;
+  if (!(await importEndpointAvailable(rt)))
+    return {
+      available: false,
+      probe: null,
+      rows,
+      seconds: null,
+      rowsPerSec: null,
+      peakRssMiB: null,
+      rssBeforeMiB: null,
+      response: null,
+      note: 'POST /api/leads/import is not served by this build (not in its OpenAPI document)',
+    };
+  const upload = async (csv: string) => {
+    const t = performance.now();
+    const res = await fetch(`${rt.url}/api/leads/import?campaign=${encodeURIComponent(campaign)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${rt.adminToken}`, 'content-type': 'text/csv' },
+      body: csv,
+    });
+    const body = (await res.json()) as Record<string, unknown>;
+    return { status: res.status, body, seconds: (performance.now() - t) / 1000 };
+  };
+  const first = await upload(csvRows(probeRows));
+  const probe = {
+    rows: probeRows,
+    seconds: Math.round(first.seconds * 100) / 100,
+    rowsPerSec: Math.round(probeRows / first.seconds),
+    status: first.status,
+  };
+  if (rows === 0)
+    return {
+      available: true,
+      probe,
+      rows,
+      seconds: null,
+      rowsPerSec: null,
+      peakRssMiB: null,
+      rssBeforeMiB: null,
+      response: null,
+      note: 'probe only (--quick)',
+    };
+  const csv = csvRows(rows);
+  rt.resetPeakRss();
+  const rssBeforeMiB = rt.rssMiB();
+  const { status, body, seconds } = await upload(csv);
+  const peakRssMiB = rt.peakRssMiB();
+  const { bad: _bad, ...summary } = body;
+  return {
+    available: true,
+    probe,
+    rows,
+    seconds: Math.round(seconds * 100) / 100,
+    rowsPerSec: status === 200 ? Math.round(rows / seconds) : null,
+    peakRssMiB,
+    rssBeforeMiB,
+    response: { status, ...summary },
+    ...(status !== 200
+      ? {
+          note: `the ${rows}-row upload answered ${status} after ${Math.round(seconds)} s (the API's limit is 30 s)`,
+        }
+      : {}),
+  };
+}

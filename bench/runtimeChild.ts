@@ -1,0 +1,108 @@
+/** Starts and stops the local runtime in a child process (see runtimeProcess.ts). */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export interface RuntimeInfo {
+  url: string;
+  wsUrl: string;
+  orgId: string;
+  sourceId: string;
+  adminToken: string;
+  webhookSecret: string;
+  databaseUrl: string;
+}
+
+export interface RuntimeChild extends RuntimeInfo {
+  pid: number;
+  /** Peak resident set size of the runtime process so far (VmHWM), in MiB. */
+  peakRssMiB(): number;
+  /** Current resident set size (VmRSS), in MiB. */
+  rssMiB(): number;
+  /** Resets the peak RSS to the current RSS (Linux `clear_refs` 5), to measure one phase's peak. */
+  resetPeakRss(): void;
+  stop(): Promise<void>;
+}
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+}
+
+export async function startRuntimeChild(opts: {
+  databaseUrl: string;
+  allocatorMode?: 'per-lead' | 'batched';
+  /** Write a V8 CPU profile of the runtime process into this directory when it stops. */
+  cpuProfileDir?: string;
+  log: (m: string) => void;
+}): Promise<RuntimeChild> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'leadrouter-bench-runtime-'));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    BENCH_DATA_DIR: dataDir,
+    BENCH_DATABASE_URL: opts.databaseUrl,
+    ALLOCATOR_MODE: opts.allocatorMode ?? 'per-lead',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  };
+  // The runtime keeps its own defaults (pool of 20), as `npm start` does; the bench's settings are for
+  // the in-process phases only.
+  for (const name of ['DB_POOL_MAX', 'DATABASE_URL', 'LEAD_QUEUE_URL']) delete env[name];
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(HERE, 'runtimeProcess.ts')],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const stderr: string[] = [];
+  readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+    if (process.env.BENCH_VERBOSE === '1') process.stderr.write(`${line}\n`);
+    stderr.push(line);
+    if (stderr.length > 50) stderr.shift();
+  });
+  const info = await new Promise<RuntimeInfo>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`runtime did not start:\n${stderr.join('\n')}`)),
+      120_000,
+    );
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`runtime exited with ${code}:\n${stderr.join('\n')}`));
+    });
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const parsed = JSON.parse(line) as { ready?: RuntimeInfo };
+        if (parsed.ready) {
+          clearTimeout(timer);
+          resolve(parsed.ready);
+        }
+      } catch {
+        // not our line
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  const pid = child.pid!;
+  opts.log(`runtime (${opts.allocatorMode ?? 'per-lead'}) up at ${info.url}, pid ${pid}`);
+  return {
+    ...info,
+    pid,
+    peakRssMiB: () => Math.round(statusKiB(pid, 'VmHWM') / 1024),
+    rssMiB: () => Math.round(statusKiB(pid, 'VmRSS') / 1024),
+    resetPeakRss: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
+    stop: async () => {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timeout);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
