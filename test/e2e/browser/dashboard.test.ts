@@ -108,6 +108,7 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     // Assess
     expect(elapsed).toBeLessThan(2000);
     expect(navigations).toEqual([]);
+    expect(await row.getAttribute('data-flash')).toBe('new');
     await expect.poll(() => row.locator('.col-holder').textContent(), { timeout: 5000 }).toBe('Ada Caller');
     expect(await row.locator('.col-name').textContent()).toBe(
       "Grace <img src=x onerror=alert(1)> O'Brien; DROP TABLE leads;--",
@@ -137,6 +138,11 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     await drawer.getByRole('heading', { name: 'Decision trace' }).waitFor();
     await drawer.getByText('received').first().waitFor();
 
+    // Let the row's own arrival flash end, so the status change flashes on its own.
+    await page.waitForFunction(
+      (id) => document.querySelector(`tr[data-lead-id="${id}"]`)?.getAnimations().length === 0,
+      posted.body.leadId as string,
+    );
     await drawer.getByRole('button', { name: 'Mark contacted' }).click();
     await drawer.getByRole('button', { name: 'Mark qualified' }).waitFor();
     expect((await api.lead(posted.body.leadId)).status).toBe('contacted');
@@ -144,6 +150,9 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     await expect
       .poll(() => page.locator(`tr[data-lead-id="${posted.body.leadId}"] .badge`).textContent())
       .toBe('Contacted');
+    expect(await page.locator(`tr[data-lead-id="${posted.body.leadId}"]`).getAttribute('data-flash')).toBe(
+      'changed',
+    );
     await screenshot(page, 'lead-drawer', { docs: true });
     expect(await seriousA11yViolations(page)).toEqual([]);
 

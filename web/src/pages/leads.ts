@@ -28,6 +28,8 @@ const PAGE_SIZE = 50;
 /** Rows kept on the first page as live leads arrive; beyond it the oldest fall off. */
 const LIVE_ROWS_MAX = 500;
 const ROW_HEIGHT = 44;
+const NEW_FLASH_MS = 2400;
+const CHANGED_FLASH_MS = 1600;
 /** Statuses in which nobody holds a lead. */
 const NOT_HELD: readonly LeadStatus[] = ['queued', 'unassigned', 'returned'];
 
@@ -92,6 +94,8 @@ export function LeadsPage({ route }: { route: Route }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const insertedOnTop = useRef(0);
   const loadSeq = useRef(0);
+  /** Whether a page of this filter and cursor has been shown yet. */
+  const shown = useRef(false);
   const stateRef = useRef({ rows, filters, onFirstPage, holders });
   stateRef.current = { rows, filters, onFirstPage, holders };
 
@@ -149,13 +153,17 @@ export function LeadsPage({ route }: { route: Route }) {
   /** Loads the current page. `quiet`: keep what is shown and merge (live refresh, resync). */
   const load = async (quiet: boolean) => {
     const seq = ++loadSeq.current;
+    if (!quiet) shown.current = false;
     if (!quiet) setLoading(true);
     try {
       const page = await api.get<Page<Lead>>('/api/leads', { ...filters, limit: PAGE_SIZE, cursor });
       if (seq !== loadSeq.current) return;
       setError(null);
-      setNextCursor((prev) => (quiet && onFirstPage ? (prev ?? page.nextCursor) : page.nextCursor));
-      if (quiet && onFirstPage) {
+      // Merging (and flashing what is new) only makes sense over a list already on screen.
+      const merge = quiet && onFirstPage && shown.current;
+      shown.current = true;
+      setNextCursor((prev) => (merge ? (prev ?? page.nextCursor) : page.nextCursor));
+      if (merge) {
         setRows((prev) => {
           const fresh = new Map(page.items.map((l) => [l.id, l]));
           const known = new Set(prev.map((r) => r.id));
@@ -256,6 +264,9 @@ export function LeadsPage({ route }: { route: Route }) {
     for (const [id, kind] of pendingFlash.current) {
       const tr = rowEls.current.get(id);
       if (!tr) continue;
+      // A lead is usually assigned a moment after it arrives: let its "new" flash run to the end.
+      const running = tr.getAnimations().some((a) => a.playState === 'running');
+      if (kind === 'changed' && tr.dataset.flash === 'new' && running) continue;
       tr.animate(
         kind === 'new'
           ? [
@@ -264,7 +275,7 @@ export function LeadsPage({ route }: { route: Route }) {
               { backgroundColor: 'transparent' },
             ]
           : [{ backgroundColor: 'var(--flash-changed)' }, { backgroundColor: 'transparent' }],
-        { duration: kind === 'new' ? 2400 : 1600, easing: 'ease-out' },
+        { duration: kind === 'new' ? NEW_FLASH_MS : CHANGED_FLASH_MS, easing: 'ease-out' },
       );
       tr.dataset.flash = kind;
     }
