@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { listRecipients } from '../../adapters/pg/recipients.js';
-import { leadCountsByStatus, unpublishedEventCount } from '../../adapters/pg/stats.js';
+import { lastEventId, leadCountsByStatus, unpublishedEventCount } from '../../adapters/pg/stats.js';
 import { queueDepths } from '../../adapters/sqs/queueStats.js';
 import { clock } from '../../clock.js';
 import { ValidationError } from '../../domain/errors.js';
@@ -69,11 +69,12 @@ export const systemRoutes = [
     responses: { 200: { description: 'Stats' } },
     handle: async ({ orgId }) => {
       const now = clock().now();
-      const [byStatus, recipients, queue, unpublished] = await Promise.all([
+      const [byStatus, recipients, queue, unpublished, lastId] = await Promise.all([
         leadCountsByStatus(orgId),
         listRecipients(orgId, now),
         queueDepths().catch(() => ({ depth: null, inFlight: null, dlq: null })),
         unpublishedEventCount(orgId),
+        lastEventId(orgId),
       ]);
       return {
         status: 200,
@@ -91,6 +92,7 @@ export const systemRoutes = [
           })),
           queue,
           unpublishedEvents: unpublished,
+          lastEventId: lastId,
         },
       };
     },
