@@ -27,7 +27,8 @@ export const tracer = new Tracer({
 // ("(415) 555-2671", "415.555.2671", "1-415-555-2671", "4155552671"). The look-arounds keep ids,
 // ISO timestamps and UUIDs (digits inside a longer word or dash-joined run) untouched.
 const PHONE = /\+\d[\d\s().-]{6,}\d|(?<![\w.-])(?:1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]?\d{4}(?![\w-])/g;
-const EMAIL = /[^\s@"'<>()[\]{},;:]+@[^\s@"'<>()[\]{},;:]+\.[A-Za-z]{2,}/g;
+// No "/" on either side: `node_modules/@scope/pkg/file.js` in a stack trace is not an address.
+const EMAIL = /[^\s@"'<>()[\]{},;:/\\]+@[^\s@"'<>()[\]{},;:/\\]+\.[A-Za-z]{2,}/g;
 /** Keys whose values are a person's contact data whatever they look like. */
 const PERSONAL_KEY = /phone|e-?mail|mobile|^cell$|^tel$|telephone|^(first|last|full)_?name$|^[fl]name$/i;
 

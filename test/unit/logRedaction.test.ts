@@ -57,6 +57,7 @@ describe('log redaction', () => {
       day: '2026-01-14',
       count: 4155552671,
       messageId: 'a1b2c3d4-0000-4000-8000-123456789012',
+      stack: 'at process (file:///app/node_modules/@aws-lambda-powertools/batch/lib/esm/index.js:171:28)',
     };
     logger.info('Allocated', ids);
     const line = JSON.parse(lines.join('').trim());

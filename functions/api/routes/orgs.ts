@@ -9,7 +9,17 @@ import { createOrg } from '../../usecases/orgs.js';
 import { route } from '../router.js';
 import { ErrorBody } from '../schemas.js';
 
-const OrgCreate = z.object({ name: z.string().trim().min(1).max(200) }).openapi('OrgCreate');
+/** PostgreSQL stores no NUL character in text: such a name is a 400, not a 500. */
+const OrgCreate = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(200)
+      .refine((s) => !s.includes('\u0000'), { message: 'Contains a NUL character' }),
+  })
+  .openapi('OrgCreate');
 
 const CreatedOrg = z
   .object({

@@ -18,6 +18,18 @@ import { ErrorBody } from '../schemas.js';
 /** Keys that could reach an object's prototype when copied naively. */
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** PostgreSQL stores no NUL character in text, and jsonb no unpaired UTF-16 surrogate: 400, not 500. */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const Text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes('\u0000') && !UNPAIRED_SURROGATE.test(s), {
+      message: 'Contains a NUL character or an unpaired surrogate',
+    });
+
 const CampaignKey = z
   .string()
   .min(1)
@@ -37,7 +49,7 @@ const FieldMap = z
   })
   .pipe(
     z
-      .record(z.string().trim().min(1).max(100), z.string().trim().min(1).max(100))
+      .record(Text(100), Text(100))
       .refine((m) => Object.keys(m).length <= 50, { message: 'At most 50 mapped fields' }),
   )
   .openapi('FieldMap', {
@@ -57,7 +69,7 @@ const RateLimit = z
 
 const SourceCreate = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: Text(200),
     fieldMap: FieldMap.default({}),
     defaultCampaign: CampaignKey.nullable().default(null),
     rateLimit: RateLimit.nullable().default(null),
@@ -66,7 +78,7 @@ const SourceCreate = z
 
 const SourcePatch = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: Text(200),
     fieldMap: FieldMap,
     defaultCampaign: CampaignKey.nullable(),
     rateLimit: RateLimit.nullable(),
