@@ -46,13 +46,6 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
   });
 
   /** Whether this server has a route (features land in parallel; their pages appear with them). */
-  async function serves(route: string): Promise<boolean> {
-    const doc = (await api.get('/api/openapi.json')).body as {
-      paths: Record<string, Record<string, unknown>>;
-    };
-    const [method, path] = route.split(' ') as [string, string];
-    return Boolean(doc.paths[path]?.[method.toLowerCase()]);
-  }
 
   async function openLive(hash = '#/leads') {
     await page.goto(`${stack.url}/${hash}`);
@@ -270,8 +263,7 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       .toBe('Bob NewYork');
   });
 
-  it('an order created in the UI fills from stock, is fulfilled, exported as CSV, and a deleted one returns its leads', async (ctx) => {
-    if (!(await serves('GET /api/orders'))) return ctx.skip('this server has no orders API yet');
+  it('an order created in the UI fills from stock, is fulfilled, exported as CSV, and a deleted one returns its leads', async () => {
     // Prepare: three CA leads waiting in stock.
     await api.createCampaign({ key: 'buyers', name: 'Buyer stock', mode: 'stock' });
     const stock: string[] = [];
@@ -343,8 +335,7 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 
-  it('a CSV uploaded on the Imports page imports good rows and lists the bad ones', async (ctx) => {
-    if (!(await serves('POST /api/leads/import'))) return ctx.skip('this server has no imports API yet');
+  it('a CSV uploaded on the Imports page imports good rows and lists the bad ones', async () => {
     await page.goto(`${stack.url}/#/imports`);
     const csv = [
       'phone,first_name,last_name,state',
@@ -368,8 +359,7 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 
-  it('the System page runs a job now and lists its run', async (ctx) => {
-    if (!(await serves('POST /api/jobs/{name}/run'))) return ctx.skip('this server has no jobs API yet');
+  it('the System page runs a job now and lists its run', async () => {
     await page.goto(`${stack.url}/#/system`);
     await page.getByRole('button', { name: 'Run backlog retry now' }).click();
     await page.locator('section[aria-labelledby="s-jobs"] tbody tr').first().waitFor();
@@ -455,12 +445,8 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       ['#/leads', 'leads', true],
       ['#/recipients', 'recipients', true],
       ['#/campaigns/solar', 'campaigns-editor', false],
-      ...((await serves('GET /api/orders'))
-        ? [['#/orders', 'orders-list', false] as [string, string, boolean]]
-        : []),
-      ...((await serves('GET /api/imports'))
-        ? [['#/imports', 'imports-list', false] as [string, string, boolean]]
-        : []),
+      ['#/orders', 'orders-list', false],
+      ['#/imports', 'imports-list', false],
       ['#/analytics', 'analytics', true],
       ['#/system', 'system', true],
     ];
@@ -500,6 +486,9 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
   });
 });
 
-describe.skipIf(!browserTestsSkipped)('dashboard in a browser (Chromium missing)', () => {
-  it.skip('needs Chromium: apt-get install -y chromium', () => undefined);
-});
+if (browserTestsSkipped) {
+  // Only outside CI (support.ts fails the run under CI=true): say why nothing ran.
+  describe('dashboard in a browser (Chromium missing)', () => {
+    it.skip('needs Chromium: apt-get install -y chromium', () => undefined);
+  });
+}
