@@ -43,9 +43,19 @@ try {
   const csv = Buffer.from(lines.join('\n'));
   lines.length = 0;
 
+  // With `node --expose-gc` (NODE_OPTIONS=--expose-gc), also the live heap after a full collection every
+  // 5 s: RSS includes garbage V8 has not collected yet and the in-process stand-ins' own data.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const liveHeap = () => {
+    gc?.();
+    return process.memoryUsage().heapUsed;
+  };
+  const heapBefore = liveHeap();
   const rssBefore = process.memoryUsage().rss;
   let peak = rssBefore;
+  let peakLive = heapBefore;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  const gcSampler = gc ? setInterval(() => (peakLive = Math.max(peakLive, liveHeap())), 5_000) : undefined;
   const started = performance.now();
   const res = await fetch(`${rt.url}/api/leads/import?campaign=default`, {
     method: 'POST',
@@ -54,6 +64,8 @@ try {
   });
   let summary = (await res.json()) as { runId: string; complete: boolean; imported: number; badRows: number };
   const answered = performance.now();
+  if (res.status !== 200 && res.status !== 202)
+    throw new Error(`upload answered ${res.status}: ${JSON.stringify(summary)}`);
   while (!summary.complete) {
     await rt.runJob('imports');
     summary = (await (
@@ -61,6 +73,7 @@ try {
     ).json()) as typeof summary;
   }
   const queued = performance.now();
+  const peakLiveWhileQueueing = peakLive;
   const db = new pg.Client({ connectionString: rt.databaseUrl });
   await db.connect();
   for (;;) {
@@ -71,6 +84,7 @@ try {
   await db.end();
   const allocated = performance.now();
   clearInterval(sampler);
+  clearInterval(gcSampler);
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
   console.log(
     JSON.stringify({
@@ -86,6 +100,14 @@ try {
       rssBeforeMiB: mb(rssBefore),
       peakRssMiB: mb(peak),
       maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
+      ...(gc
+        ? {
+            liveHeapBeforeMiB: mb(heapBefore),
+            peakLiveHeapWhileQueueingMiB: mb(peakLiveWhileQueueing),
+            peakLiveHeapMiB: mb(peakLive),
+            liveHeapAfterMiB: mb(liveHeap()),
+          }
+        : {}),
     }),
   );
 } finally {

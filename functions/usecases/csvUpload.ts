@@ -212,7 +212,9 @@ export async function continueUpload(orgId: string, runId: string, budgetMs: num
         `Gave up after ${MAX_ATTEMPTS} attempts (see logs, run ${runId})`,
       );
     }
-    const outcome = await work(upload, tally, () => performance.now() - started > budgetMs);
+    // Stop before a window that would not fit in the budget (the API must answer within 30 s).
+    const fits = (nextMs: number) => performance.now() - started + nextMs <= budgetMs;
+    const outcome = await work(upload, tally, fits);
     if (outcome === 'out_of_time') {
       await withTransaction((db) => releaseUploadLease(db, runId, workerId));
       return (await getImportRun(orgId, runId))!;
@@ -229,7 +231,7 @@ export async function continueUpload(orgId: string, runId: string, budgetMs: num
 async function work(
   upload: UploadRow,
   tally: RunTally,
-  outOfTime: () => boolean,
+  fits: (nextMs: number) => boolean,
 ): Promise<'done' | 'out_of_time'> {
   const source: SourceSecretRecord = {
     orgId: upload.orgId,
@@ -241,9 +243,11 @@ async function work(
   let window: { rowNumber: number; lead: NormalizedLead }[] = [];
   let consumed = 0;
   let lastRow = upload.nextRow;
+  let lastFlushMs = 0;
 
   const flush = async () => {
     if (lastRow <= upload.nextRow && window.length === 0) return;
+    const flushStarted = performance.now();
     const batch = window;
     window = [];
     consumed = 0;
@@ -260,6 +264,7 @@ async function work(
     }
     await withTransaction((db) => saveUploadProgress(db, { runId: upload.runId, row: end, counts: tally }));
     upload.nextRow = end;
+    lastFlushMs = performance.now() - flushStarted;
   };
 
   const rows = parseCsvRows(sliced(upload.content));
@@ -281,7 +286,7 @@ async function work(
       }
       if (window.length >= WINDOW_ROWS || consumed >= MAX_RECORDS_PER_WINDOW) {
         await flush();
-        if (outOfTime()) return 'out_of_time';
+        if (!fits(1.5 * lastFlushMs)) return 'out_of_time';
       }
     }
     await flush();

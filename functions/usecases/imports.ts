@@ -692,9 +692,10 @@ export async function runImport(orgId: string, importId: string, opts: RunOption
   const tally = new RunTally();
   let complete = false;
   let error: string | null = null;
-  const outOfTime = () => performance.now() - started > opts.budgetMs;
+  // Stop before a window that would not fit in the budget (an on-demand run must answer within 30 s).
+  const fits = (nextMs: number) => performance.now() - started + nextMs <= opts.budgetMs;
   try {
-    complete = await importRows(imp, runId, tally, outOfTime);
+    complete = await importRows(imp, runId, tally, fits);
   } catch (e) {
     if (e instanceof ValidationError) error = e.issues.map((i) => `${i.field}: ${i.message}`).join('; ');
     else if (e instanceof SourceFetchError) error = e.message;
@@ -712,7 +713,7 @@ async function importRows(
   imp: ImportRow,
   runId: string,
   tally: RunTally,
-  outOfTime: () => boolean,
+  fits: (nextMs: number) => boolean,
 ): Promise<boolean> {
   // 2. Rows an interrupted run claimed but never confirmed.
   for (;;) {
@@ -721,7 +722,7 @@ async function importRows(
     );
     await queueClaimed(imp, orphans, tally);
     if (orphans.length < WINDOW_ROWS) break;
-    if (outOfTime()) return false;
+    if (!fits(0)) return false;
   }
 
   // 3–6. The sheet, a window at a time.
@@ -731,7 +732,9 @@ async function importRows(
   const seen = new Map<string, boolean>();
   let window: { rowNumber: number; key: string; lead: NormalizedLead }[] = [];
 
+  let lastFlushMs = 0;
   const flush = async () => {
+    const flushStarted = performance.now();
     const fresh = new Map<string, ClaimedRow>();
     const repeats: string[] = [];
     for (const r of window) {
@@ -755,6 +758,7 @@ async function importRows(
       [...fresh.values()].filter((r) => claimedKeys.has(r.rowKey)),
       tally,
     );
+    lastFlushMs = performance.now() - flushStarted;
   };
 
   try {
@@ -773,7 +777,7 @@ async function importRows(
       else window.push({ rowNumber: row.rowNumber, key: mapped.key, lead: mapped.lead });
       if (window.length >= WINDOW_ROWS) {
         await flush();
-        if (outOfTime()) {
+        if (!fits(1.5 * lastFlushMs)) {
           abort.abort();
           return false;
         }
