@@ -9,9 +9,7 @@
  * Then: every accepted lead is stored once and assigned exactly once, one `lead.assigned` event each,
  * and the recipients' counters equal their assignment rows.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamo, ensureTables } from '../../bin/local/dynamo.js';
@@ -25,12 +23,8 @@ import { createOrg } from '../../functions/usecases/orgs.js';
 import { createRecipient } from '../../functions/usecases/recipients.js';
 import { createEmptyDatabase, type EmptyDatabase } from '../support/pg.js';
 import { uniquePhone } from '../support/stack.js';
-import { queueCounts, sqsClientFor, waitFor } from './support.js';
+import { killWorker, queueCounts, sqsClientFor, startAllocatorWorker, waitFor } from './support.js';
 
-const WORKER = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../bin/local/allocatorWorker.ts',
-);
 const KILLS = 4;
 
 let database: EmptyDatabase;
@@ -40,7 +34,6 @@ let queues: Awaited<ReturnType<typeof ensureLeadQueues>>;
 let sqsEndpoint: string;
 let source: SourceSecretRecord;
 let worker: ChildProcess | undefined;
-let workerLog = '';
 
 beforeAll(async () => {
   database = await createEmptyDatabase('fault_kill');
@@ -90,36 +83,15 @@ afterAll(async () => {
   await database?.drop().catch(() => undefined);
 });
 
-function startWorker(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
-    env: {
-      ...process.env,
-      DATABASE_URL: database.url,
-      SQS_ENDPOINT: sqsEndpoint,
-      LEAD_QUEUE_URL: queues.queueUrl,
-      LEAD_QUEUE_ARN: queues.queueArn,
-      ALLOCATOR_VISIBILITY_TIMEOUT: '2',
-      ALLOCATOR_POLLERS: '2',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const startWorker = () =>
+  startAllocatorWorker({
+    DATABASE_URL: database.url,
+    SQS_ENDPOINT: sqsEndpoint,
+    LEAD_QUEUE_URL: queues.queueUrl,
+    LEAD_QUEUE_ARN: queues.queueArn,
+    ALLOCATOR_VISIBILITY_TIMEOUT: '2',
+    ALLOCATOR_POLLERS: '2',
   });
-  child.stderr!.on('data', (d) => (workerLog = (workerLog + d.toString()).slice(-4000)));
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker exited early (${code}): ${workerLog}`)));
-    child.stdout!.on('data', (d) => {
-      if (d.toString().includes('ready')) resolve(child);
-    });
-  });
-}
-
-function killWorker(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
 
 const count = async (sql: string, values: unknown[] = []) =>
   (await db.query(sql, values)).rows[0].n as number;

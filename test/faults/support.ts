@@ -1,5 +1,7 @@
-/** Small helpers shared by the fault tests: queue depths and waiting for a condition without sleeps in the assertions. */
+/** Helpers shared by the fault tests: queue depths, waiting for a condition, allocator worker processes. */
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 
 export function sqsClientFor(endpoint: string): SQSClient {
   return new SQSClient({
@@ -45,4 +47,35 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+const WORKER = fileURLToPath(new URL('../../bin/local/allocatorWorker.ts', import.meta.url));
+
+/**
+ * Starts `bin/local/allocatorWorker.ts` as a child process — one allocator "Lambda environment" — and
+ * resolves once it polls. `env` adds to this process's environment (endpoints, queue, options).
+ */
+export function startAllocatorWorker(env: Record<string, string>): Promise<ChildProcess> {
+  let log = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stderr!.on('data', (d) => (log = (log + d.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`allocator worker exited early (${code}): ${log}`)));
+    child.stdout!.on('data', (d) => {
+      if (d.toString().includes('ready')) resolve(child);
+    });
+  });
+}
+
+/** Ends a worker (SIGKILL: no chance to finish or delete anything) and waits for it to be gone. */
+export function killWorker(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
 }
