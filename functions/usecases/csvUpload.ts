@@ -50,13 +50,13 @@ import {
   ingestLeadBatch,
   mapRow,
   MAX_BAD_REPORTED,
+  notifyImported,
   rowMapping,
   RunTally,
   runView,
   WINDOW_ROWS,
   type RowMapping,
 } from './imports.js';
-import { notifyInTransaction } from './notifications.js';
 import { publishEvents } from './publishEvents.js';
 
 /** Bytes handed to the parser at a time: it keeps backpressure instead of parsing a whole file at once. */
@@ -329,22 +329,16 @@ async function finish(
     const newEvents: NewEvent[] = [
       { orgId: upload.orgId, type: 'import.completed', data: { importId: null, name, run: runView(run) } },
     ];
-    if (tally.imported > 0)
-      newEvents.push(
-        ...(await notifyInTransaction(db, {
-          orgId: upload.orgId,
-          type: 'leads.imported',
-          title: `${tally.imported} new lead${tally.imported === 1 ? '' : 's'} from ${name}`,
-          subject: `import_run:${upload.runId}`,
-          data: {
-            runId: upload.runId,
-            imported: tally.imported,
-            duplicates: tally.duplicates,
-            badRows: tally.badRows,
-          },
-          now,
-        })),
-      );
+    newEvents.push(
+      ...(await notifyImported(db, {
+        orgId: upload.orgId,
+        importId: null,
+        name,
+        runId: upload.runId,
+        tally,
+        now,
+      })),
+    );
     return { run, events: await insertEvents(db, newEvents, now) };
   });
   await publishEvents(events);

@@ -43,7 +43,7 @@ import {
   type SourceSecretRecord,
 } from '../adapters/dynamo/keys.js';
 import { getCampaign } from '../adapters/pg/campaigns.js';
-import { withTransaction } from '../adapters/pg/db.js';
+import { withTransaction, type Db } from '../adapters/pg/db.js';
 import { insertEvents, type NewEvent, type StoredEvent } from '../adapters/pg/events.js';
 import {
   acquireImportLease,
@@ -790,6 +790,26 @@ async function importRows(
   }
 }
 
+/**
+ * The one notification of a run that imported leads ("15 new leads from Facebook sheet"); none for a
+ * run that imported nothing. Returns the `notification.created` event to insert with it.
+ */
+export async function notifyImported(
+  db: Db,
+  input: { orgId: string; importId: string | null; name: string; runId: string; tally: RunTally; now: Date },
+): Promise<NewEvent[]> {
+  const { imported, duplicates, badRows } = input.tally;
+  if (imported === 0) return [];
+  return notifyInTransaction(db, {
+    orgId: input.orgId,
+    type: 'leads.imported',
+    title: `${imported} new lead${imported === 1 ? '' : 's'} from ${input.name}`,
+    subject: `import_run:${input.runId}`,
+    data: { importId: input.importId, runId: input.runId, imported, duplicates, badRows },
+    now: input.now,
+  });
+}
+
 /** Step 7: counts, notification, events, lease released — one transaction. */
 async function finishRun(
   imp: ImportRow,
@@ -821,23 +841,16 @@ async function finishRun(
         data: { importId: imp.id, name: imp.name, run: runView(run) },
       },
     ];
-    if (tally.imported > 0)
-      newEvents.push(
-        ...(await notifyInTransaction(db, {
-          orgId: imp.orgId,
-          type: 'leads.imported',
-          title: `${tally.imported} new lead${tally.imported === 1 ? '' : 's'} from ${imp.name}`,
-          subject: `import_run:${runId}`,
-          data: {
-            importId: imp.id,
-            runId,
-            imported: tally.imported,
-            duplicates: tally.duplicates,
-            badRows: tally.badRows,
-          },
-          now,
-        })),
-      );
+    newEvents.push(
+      ...(await notifyImported(db, {
+        orgId: imp.orgId,
+        importId: imp.id,
+        name: imp.name,
+        runId,
+        tally,
+        now,
+      })),
+    );
     return { run, events: await insertEvents(db, newEvents, now) };
   });
   await publishEvents(events);
