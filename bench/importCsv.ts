@@ -61,21 +61,37 @@ export async function measureImport(
       response: null,
       note: 'POST /api/leads/import is not served by this build (not in its OpenAPI document)',
     };
+  const auth = { authorization: `Bearer ${rt.adminToken}` };
+  /**
+   * One upload, timed until every row is through the webhook's checks and on the queue: the response,
+   * or, when the API answers before the end of a large file (`complete: false`), the upload's run as
+   * the scheduled import job finishes it.
+   */
   const upload = async (csv: string) => {
     const t = performance.now();
     const res = await fetch(`${rt.url}/api/leads/import?campaign=${encodeURIComponent(campaign)}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${rt.adminToken}`, 'content-type': 'text/csv' },
+      headers: { ...auth, 'content-type': 'text/csv' },
       body: csv,
     });
-    const body = (await res.json()) as Record<string, unknown>;
-    return { status: res.status, body, seconds: (performance.now() - t) / 1000 };
+    let body = (await res.json()) as Record<string, unknown>;
+    const answeredSeconds = (performance.now() - t) / 1000;
+    const deadline = performance.now() + 20 * 60_000;
+    while (res.status < 300 && body.complete === false && typeof body.runId === 'string') {
+      if (performance.now() > deadline) break;
+      await new Promise((r) => setTimeout(r, 500));
+      body = (await (
+        await fetch(`${rt.url}/api/leads/import/${body.runId}`, { headers: auth })
+      ).json()) as Record<string, unknown>;
+    }
+    const complete = res.status < 300 && body.complete !== false;
+    return { status: res.status, body, answeredSeconds, complete, seconds: (performance.now() - t) / 1000 };
   };
   const first = await upload(csvRows(probeRows));
   const probe = {
     rows: probeRows,
     seconds: Math.round(first.seconds * 100) / 100,
-    rowsPerSec: Math.round(probeRows / first.seconds),
+    rowsPerSec: first.complete ? Math.round(probeRows / first.seconds) : 0,
     status: first.status,
   };
   if (rows === 0)
@@ -93,7 +109,7 @@ export async function measureImport(
   const csv = csvRows(rows);
   rt.resetPeakRss();
   const rssBeforeMiB = rt.rssMiB();
-  const { status, body, seconds } = await upload(csv);
+  const { status, body, seconds, answeredSeconds, complete } = await upload(csv);
   const peakRssMiB = rt.peakRssMiB();
   const { bad: _bad, ...summary } = body;
   return {
@@ -101,11 +117,11 @@ export async function measureImport(
     probe,
     rows,
     seconds: Math.round(seconds * 100) / 100,
-    rowsPerSec: status === 200 ? Math.round(rows / seconds) : null,
+    rowsPerSec: complete ? Math.round(rows / seconds) : null,
     peakRssMiB,
     rssBeforeMiB,
-    response: { status, ...summary },
-    ...(status !== 200
+    response: { status, answeredSeconds: Math.round(answeredSeconds * 100) / 100, ...summary },
+    ...(!complete
       ? {
           note: `the ${rows}-row upload answered ${status} after ${Math.round(seconds)} s (the API's limit is 30 s)`,
         }

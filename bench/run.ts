@@ -95,6 +95,19 @@ const client = await (async () => {
   return benchClient(database.url);
 })();
 
+const cleanUp = async () => {
+  await client.end().catch(() => undefined);
+  await resetClients();
+  await runtime?.stop().catch(() => undefined);
+  await database.close();
+};
+// Ctrl-C mid-run still stops the runtime and PostgreSQL and drops the bench database.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    log(`${signal}: stopping`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+
 try {
   // In-process phases use the product's own pool and transactions against the bench database.
   process.env.DATABASE_URL = database.url;
@@ -153,13 +166,16 @@ try {
           `  ${label} ${rate}/s: p50 ${steps.at(-1)!.latency.p50Ms} ms, p99 ${steps.at(-1)!.latency.p99Ms} ms`,
         );
       }
-      for (const rate of SIZES.ramp) {
+      // The highest sustained rate: up from 200 while it holds; else down from 50 until one holds.
+      const up = steps.at(-1)!.sustained;
+      const ramp = up ? SIZES.ramp : steps[0]!.sustained ? [] : SIZES.rampDown;
+      for (const rate of ramp) {
         const step = await offeredLoad(rt, dashboard, pipelineSet, rate, SIZES.rampSeconds);
         steps.push(step);
         log(
           `  ${label} ${rate}/s: p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms, ${step.delivered}/${step.sent}`,
         );
-        if (!step.sustained) break;
+        if (step.sustained !== up) break;
       }
     } finally {
       dashboard.close();
@@ -335,8 +351,5 @@ try {
   log(`wrote ${path.relative(process.cwd(), out)} after ${results.durationSeconds} s`);
   process.stdout.write(summaryTable(results) + '\n');
 } finally {
-  await client.end().catch(() => undefined);
-  await resetClients();
-  await runtime?.stop().catch(() => undefined);
-  await database.close();
+  await cleanUp();
 }

@@ -52,13 +52,11 @@ export async function startRuntimeChild(opts: {
   // The runtime keeps its own defaults (pool of 20), as `npm start` does; the bench's settings are for
   // the in-process phases only.
   for (const name of ['DB_POOL_MAX', 'DATABASE_URL', 'LEAD_QUEUE_URL']) delete env[name];
+  const profiling = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(HERE, 'runtimeProcess.ts')],
-    {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    [...profiling, '--import', 'tsx', path.join(HERE, 'runtimeProcess.ts')],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stderr: string[] = [];
   readline.createInterface({ input: child.stderr! }).on('line', (line) => {
@@ -99,7 +97,8 @@ export async function startRuntimeChild(opts: {
     stop: async () => {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGTERM');
-      const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      // A clean stop lets in-flight allocations finish and writes the CPU profile; it takes seconds.
+      const timeout = setTimeout(() => child.kill('SIGKILL'), 120_000);
       await exited;
       clearTimeout(timeout);
       rmSync(dataDir, { recursive: true, force: true });

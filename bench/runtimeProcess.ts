@@ -12,6 +12,10 @@ const runtime = await startRuntime({
   demo: false,
   log: (m) => process.stderr.write(`[runtime] ${m}\n`),
 });
+// Listening before announcing: a SIGTERM that arrived first would kill the process outright.
+process.on('SIGTERM', () => {
+  void runtime.stop().finally(() => process.exit(0));
+});
 process.stdout.write(
   JSON.stringify({
     ready: {
@@ -25,6 +29,3 @@ process.stdout.write(
     },
   }) + '\n',
 );
-process.on('SIGTERM', () => {
-  void runtime.stop().finally(() => process.exit(0));
-});
