@@ -137,6 +137,50 @@ describe('POST /api/leads/import', () => {
     expect(notes[0].title).toBe('1 new lead from CSV upload leads.csv');
   });
 
+  it('resumes an upload a worker left mid-window: the rows it had queued are not queued again', async () => {
+    // Prepare: three rows uploaded and queued; then the state a worker leaves when it stops after
+    // queueing a window but before committing it — an unfinished upload of the same file, nothing
+    // committed, the window marked attempted
+    const phones = [uniquePhone(), uniquePhone(), uniquePhone()];
+    const csv = stringify([['phone', 'name'], ...phones.map((p, i) => [p, `Resume ${i}`])]);
+    const first = await upload(csv);
+    expect(first.body).toMatchObject({ complete: true, imported: 3 });
+    await stack.idle();
+    const runId = '0199a9a0-0000-7000-8000-00000000abcd';
+    await db.query(
+      `INSERT INTO import_runs (id, org_id, import_id, trigger, status, started_at) VALUES ($1, $2, NULL, 'upload', 'running', now())`,
+      [runId, stack.orgId],
+    );
+    await db.query(
+      `INSERT INTO import_uploads (run_id, org_id, campaign, content, next_row, attempted_to, created_at)
+       VALUES ($1, $2, 'upload', $3, 1, 4, now())`,
+      [runId, stack.orgId, Buffer.from(csv)],
+    );
+
+    // Act: the import runner picks the upload up
+    await stack.runJob('imports');
+    await stack.idle();
+
+    // Assess: counted as this upload's rows, no second lead, no duplicate event
+    const resumed = (await api.get(`/api/leads/import/${runId}`)).body;
+    expect(resumed).toMatchObject({
+      status: 'succeeded',
+      complete: true,
+      rows: 3,
+      imported: 3,
+      duplicates: 0,
+    });
+    const leads = await leadsWithPhones(phones);
+    expect(leads).toHaveLength(3);
+    const events = await db.query(
+      `SELECT count(*)::int AS n FROM events e JOIN leads l ON l.id = e.lead_id WHERE l.phone = ANY($1) AND e.type = 'lead.duplicate'`,
+      [phones],
+    );
+    expect(events.rows[0].n).toBe(0);
+    const stored = await db.query(`SELECT done, content FROM import_uploads WHERE run_id = $1`, [runId]);
+    expect(stored.rows[0]).toEqual({ done: true, content: null });
+  });
+
   it('answers 400 for a file without a phone column, an unknown campaign, or no file', async () => {
     const noPhone = await upload(
       stringify([
