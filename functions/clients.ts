@@ -107,8 +107,11 @@ export function dbPool(): Promise<pg.Pool> {
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 10_000,
     });
-    // An idle client losing its connection (database restart) must not crash the process.
+    // A client losing its connection (database restart, failover) must not crash the process: idle
+    // clients report it on the pool, checked-out clients on themselves — there the failing query
+    // rejects and only that transaction fails (and is retried by its caller or redelivered).
     p.on('error', () => undefined);
+    p.on('connect', (client) => client.on('error', () => undefined));
     return p;
   });
   return pool;

@@ -20,16 +20,8 @@ const mode = process.env.ALLOCATOR_MODE ?? 'per-lead';
 if (!(MODES as readonly string[]).includes(mode))
   throw new Error(`ALLOCATOR_MODE must be one of ${MODES.join(', ')}; got "${mode}"`);
 
-const processor = new SqsFifoPartialProcessorAsync();
-
 async function recordHandler(record: SQSRecord): Promise<void> {
-  const message = parseQueueMessage(record.body);
-  logger.appendKeys({ leadId: message.leadId, orgId: message.orgId });
-  try {
-    await allocateMessage(message);
-  } finally {
-    logger.removeKeys(['leadId', 'orgId']);
-  }
+  await allocateMessage(parseQueueMessage(record.body));
 }
 
 function readRecord(record: SQSRecord) {
@@ -55,4 +47,9 @@ async function batchHandler(event: SQSEvent): Promise<SQSBatchResponse> {
 export const handler = async (event: SQSEvent, context: Context) =>
   mode === 'batched'
     ? batchHandler(event)
-    : processPartialResponse(event, recordHandler, processor, { context, skipGroupOnError: true });
+    : // A processor per invocation: it holds the batch's records and failures, and the local runtime (or a
+      // test) may run two invocations at once in one process, where a shared one would mix their state.
+      processPartialResponse(event, recordHandler, new SqsFifoPartialProcessorAsync(), {
+        context,
+        skipGroupOnError: true,
+      });

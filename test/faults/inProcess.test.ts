@@ -1,7 +1,6 @@
 /**
- * Faults found while building the fault tests, in code outside the hardening files (see the hardening
- * report). Each is a deterministic reproduction written as the behaviour that should hold, marked
- * `it.fails` while the bug stands: the day it is fixed the test turns red, and `.fails` comes off.
+ * Two faults found while building the fault tests, now fixed; each test is the deterministic
+ * reproduction, written as the behaviour that must hold.
  */
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import pg from 'pg';
@@ -90,45 +89,39 @@ const leadBody = () =>
 
 const context = { awsRequestId: 'known-bugs', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
 
-describe('known bugs (see the hardening report)', () => {
-  it.fails(
-    'KNOWN BUG (allocator/handler.ts): two invocations at once in one process share the module-level batch processor, so a failed record can be reported as done and its lead deleted from the queue — the local runtime polls with 2 concurrent invocations',
-    async () => {
-      const { handler } = await import('../../functions/allocator/handler.js');
-      // A: an unreadable record (fails at once) and a lead (takes a transaction); B starts meanwhile.
-      const a = handler(
-        {
-          Records: [record('a-bad', '{"not":"a lead"}', 'g-bad'), record('a-good', leadBody(), 'g-a')],
-        } as SQSEvent,
-        context,
-      );
-      const b = handler({ Records: [record('b-good', leadBody(), 'g-b')] } as SQSEvent, context);
-      const [fromA] = await Promise.all([a, b]);
-      expect(fromA?.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['a-bad']);
-    },
-  );
+describe('faults inside one process', () => {
+  it('two allocator invocations at once in one process keep their batch failures apart (a failed record is never reported as done)', async () => {
+    const { handler } = await import('../../functions/allocator/handler.js');
+    // A: an unreadable record (fails at once) and a lead (takes a transaction); B starts meanwhile.
+    const a = handler(
+      {
+        Records: [record('a-bad', '{"not":"a lead"}', 'g-bad'), record('a-good', leadBody(), 'g-a')],
+      } as SQSEvent,
+      context,
+    );
+    const b = handler({ Records: [record('b-good', leadBody(), 'g-b')] } as SQSEvent, context);
+    const [fromA] = await Promise.all([a, b]);
+    expect(fromA?.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['a-bad']);
+  });
 
-  it.fails(
-    'KNOWN BUG (adapters/pg/db.ts): a connection dropped while a transaction awaits other work is an uncaught exception (no error listener on the checked-out client); it should fail that transaction only',
-    async () => {
-      const { withTransaction } = await import('../../functions/adapters/pg/db.js');
-      const admin = new pg.Client({ connectionString: database.url });
-      await admin.connect();
-      const uncaught: unknown[] = [];
-      const listener = (error: unknown) => uncaught.push(error);
-      process.on('uncaughtException', listener);
-      try {
-        await withTransaction(async (db) => {
-          const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-          // The server ends this connection while the transaction waits for something else.
-          await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
-          await new Promise((r) => setTimeout(r, 300));
-        }).catch(() => undefined);
-      } finally {
-        process.off('uncaughtException', listener);
-        await admin.end();
-      }
-      expect(uncaught).toEqual([]);
-    },
-  );
+  it('a connection dropped while a transaction awaits other work fails that transaction only, never as an uncaught exception', async () => {
+    const { withTransaction } = await import('../../functions/adapters/pg/db.js');
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    const uncaught: unknown[] = [];
+    const listener = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', listener);
+    try {
+      await withTransaction(async (db) => {
+        const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        // The server ends this connection while the transaction waits for something else.
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        await new Promise((r) => setTimeout(r, 300));
+      }).catch(() => undefined);
+    } finally {
+      process.off('uncaughtException', listener);
+      await admin.end();
+    }
+    expect(uncaught).toEqual([]);
+  });
 });
