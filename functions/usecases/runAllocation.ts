@@ -161,6 +161,8 @@ export async function runAllocation(
     return { decision, events, assigned };
   }
 
+  // A retry that found nobody writes nothing: no new trace, no event, no rotation seeds.
+  if (input.onlyIfAssigned) return { decision, events: [], assigned: [] };
   await saveRotation(db, campaign.id, [...rotation.values()]);
   await setLeadStatus(db, {
     leadId: lead.id,
