@@ -15,11 +15,12 @@
  * last third is within 25 % (and 64 MiB) of the median of the warm-up's end for RSS, and PostgreSQL
  * connections and sockets grow by at most 2 and 10. Prints a summary either way.
  */
-import { mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { startPostgres } from './local/postgres.js';
 import { startRuntime } from './runtime.js';
 
 const { values } = parseArgs({
@@ -69,12 +70,29 @@ function openSockets(): number {
 }
 
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'leadrouter-soak-'));
+chmodSync(dataDir, 0o755); // the server may run as the `postgres` user
 const log = (m: string) => console.log(`[soak] ${m}`);
 log(`starting the runtime in ${dataDir}`);
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
-const runtime = await startRuntime({ dataDir, demo: false, relayIntervalMs: 2000 });
+// Our own PostgreSQL (crash-safe settings), so that its cluster can be removed at the end.
+const postgres = await startPostgres({ dataDir: path.join(dataDir, 'postgres') });
+const runtime = await startRuntime({
+  dataDir,
+  databaseUrl: postgres.url,
+  demo: false,
+  relayIntervalMs: 2000,
+});
 const db = new pg.Client({ connectionString: runtime.databaseUrl });
+db.on('error', () => undefined); // the sampler must not crash the run when the server stops
 await db.connect();
+
+async function shutdown(): Promise<void> {
+  await db.end().catch(() => undefined);
+  await runtime.stop();
+  await postgres.stop();
+  rmSync(postgres.clusterDir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
+}
 const headers = { authorization: `Bearer ${runtime.adminToken}`, 'content-type': 'application/json' };
 for (const name of ['Soak A', 'Soak B', 'Soak C', 'Soak D', 'Soak E'])
   await fetch(`${runtime.url}/api/recipients`, { method: 'POST', headers, body: JSON.stringify({ name }) });
@@ -127,10 +145,7 @@ async function sample(): Promise<void> {
 // Ctrl-C: stop the runtime (and its PostgreSQL) instead of leaving them behind.
 process.once('SIGINT', () => {
   log('interrupted; stopping the runtime');
-  void runtime.stop().finally(() => {
-    rmSync(dataDir, { recursive: true, force: true });
-    process.exit(130);
-  });
+  void shutdown().finally(() => process.exit(130));
 });
 
 // Load: `rate` leads per second in ten slices. Requests that cannot be sent because a backlog of
@@ -231,7 +246,5 @@ console.log(
   `\n[soak] ${passed ? 'PASSED' : 'FAILED'}: ${Object.values(checks).filter(Boolean).length} passed, ${Object.values(checks).filter((c) => !c).length} failed`,
 );
 
-await db.end();
-await runtime.stop();
-rmSync(dataDir, { recursive: true, force: true });
+await shutdown();
 process.exit(passed ? 0 : 1);

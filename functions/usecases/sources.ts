@@ -134,6 +134,13 @@ export async function rotateSourceSecret(
     if (!source) throw new NotFoundError('Source not found');
     if (source.kind !== 'webhook' || !source.secretHash)
       throw new ConflictError(`A ${source.kind} source has no webhook secret to rotate`);
+    // PostgreSQL first: if a mirror write then fails, the rotation rolls back there and the caller retries
+    // (at worst an earlier rotation's old secret ended early; the new one was never shown).
+    await setSourceSecrets(db, orgId, id, {
+      secretHash,
+      previousSecretHash: previousValidUntil ? source.secretHash : null,
+      previousExpiresAt: previousValidUntil,
+    });
     await putSourceSecret(secretHash, secretRecord(source));
     // Step 3: an earlier rotation's old secret ends now.
     if (source.previousSecretHash && source.previousSecretHash !== source.secretHash)
@@ -141,11 +148,6 @@ export async function rotateSourceSecret(
     if (previousValidUntil)
       await putSourceSecret(source.secretHash, secretRecord(source, previousValidUntil));
     else await deleteSourceSecret(source.secretHash);
-    await setSourceSecrets(db, orgId, id, {
-      secretHash,
-      previousSecretHash: previousValidUntil ? source.secretHash : null,
-      previousExpiresAt: previousValidUntil,
-    });
   });
   clearSourceCache();
   return { id, secret, previousSecretValidUntil: previousValidUntil };
