@@ -28,10 +28,19 @@ export interface LeadRow {
   updatedAt: Date;
 }
 
-export const LEAD_COLUMNS = `id, org_id AS "orgId", source_id AS "sourceId", phone, email, first_name AS "firstName",
-  last_name AS "lastName", state, zip, campaign, external_id AS "externalId", attributes, status, reason, trace,
-  reassignment_count AS "reassignmentCount", received_at AS "receivedAt", status_changed_at AS "statusChangedAt",
-  updated_at AS "updatedAt"`;
+const leadColumns = (trace: string) => `id, org_id AS "orgId", source_id AS "sourceId", phone, email,
+  first_name AS "firstName", last_name AS "lastName", state, zip, campaign, external_id AS "externalId", attributes,
+  status, reason, ${trace}, reassignment_count AS "reassignmentCount", received_at AS "receivedAt",
+  status_changed_at AS "statusChangedAt", updated_at AS "updatedAt"`;
+
+export const LEAD_COLUMNS = leadColumns('trace');
+
+/**
+ * The list leaves the decision trace out (`trace` is null): a trace has an entry per candidate, kilobytes
+ * for a campaign of 50, and reading and decoding it for every row of a page the list never shows was
+ * most of the page's cost (measured in docs/benchmarks.md).
+ */
+const LEAD_LIST_COLUMNS = leadColumns('NULL::jsonb AS trace');
 
 /** Inserts the lead unless a row with its id exists; true when this call inserted it. */
 export async function insertLeadIfAbsent(
@@ -155,7 +164,7 @@ export async function listLeads(orgId: string, f: LeadFilter): Promise<LeadRow[]
   }
   values.push(f.limit);
   return read<LeadRow>(
-    `SELECT ${LEAD_COLUMNS} FROM leads l WHERE ${where.join(' AND ')}
+    `SELECT ${LEAD_LIST_COLUMNS} FROM leads l WHERE ${where.join(' AND ')}
      ORDER BY l.received_at DESC, l.id DESC LIMIT $${values.length}`,
     values,
   );
