@@ -10,7 +10,8 @@
  *     per-lead unit of work — inside that same transaction. Each decision's own candidate lock is a
  *     re-lock of rows this transaction already holds, and it reads the counters and rotation state
  *     the earlier decisions of the batch wrote, so caps and fairness hold as if they ran one by one.
- *  3. Commit once, then push all the batch's events to dashboards.
+ *  3. Commit once, then push all the batch's events to dashboards and, as the per-lead path does, let
+ *     new stock (leads left unassigned) fill the org's open orders.
  *
  * If the batch transaction fails (after `withTransaction`'s own retries of deadlocks and serialization
  * failures), nothing of it was committed. Every message is then run in its own transaction
@@ -25,6 +26,7 @@ import type { QueueMessage } from '../adapters/sqs/leadQueue.js';
 import { clock } from '../clock.js';
 import { logger } from '../powertools.js';
 import { allocateInTransaction, allocateMessage, DEFAULT_CAMPAIGN } from './allocateLead.js';
+import { fillOpenOrdersAfterStock } from './orders.js';
 import { publishEvents } from './publishEvents.js';
 
 export interface BatchItem {
@@ -58,6 +60,9 @@ export async function allocateBatch(items: BatchItem[]): Promise<BatchOutcome> {
       return stored;
     });
     await publishEvents(events);
+    // As after a per-lead allocation: new stock fills the org's open orders, in transactions of their own.
+    const stocked = new Set(events.filter((e) => e.type === 'lead.unassigned').map((e) => e.orgId));
+    for (const orgId of stocked) await fillOpenOrdersAfterStock(orgId);
     return { failedIds, path: 'batched', events };
   } catch (error) {
     logger.warn('Batch transaction failed; allocating its messages one by one', {

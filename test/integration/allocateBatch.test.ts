@@ -357,6 +357,23 @@ describe('allocateBatch', () => {
     expect(await countersMatchRows()).toBe(true);
   });
 
+  it('a lead the batch leaves unassigned fills an open order, as after a per-lead allocation', async () => {
+    const full = await api.createRecipient({ name: 'No capacity', dailyCap: 0 });
+    await api.createCampaign({ key: 'stock-fill', poolRecipientIds: [full.id] });
+    const order = await api.post('/api/orders', {
+      customerName: 'Jane Doe',
+      customerEmail: 'jane@example.com',
+      requestedStates: ['WA'],
+    });
+    expect(order.body.status).toBe('open');
+    const lead = leadMessage('stock-fill', { state: 'WA' });
+
+    await allocateBatch([item(lead)]);
+
+    const filled = (await api.get(`/api/orders/${order.body.id}`)).body;
+    expect(filled.leads.map((l: { id: string }) => l.id)).toEqual([lead.leadId]);
+  });
+
   it('an unknown ALLOCATOR_MODE fails at cold start, naming the variable', async () => {
     vi.resetModules();
     process.env.ALLOCATOR_MODE = 'bulk';
