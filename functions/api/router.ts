@@ -6,6 +6,7 @@
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
 import { withOrgScope } from '../adapters/pg/db.js';
+import { unstorableTextIssues } from '../shared/text.js';
 import { NotFoundError, ValidationError } from '../domain/errors.js';
 import { unauthorized } from '../http/errors.js';
 import { header, json, rawBody, type HttpEvent, type HttpResult } from '../http/middleware.js';
@@ -86,9 +87,14 @@ export function createRouter(routes: Route[]) {
       if (!m) continue;
       pathMatched = true;
       if (r.method !== method) continue;
-      const params = Object.fromEntries(
-        Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]),
-      );
+      let params: Record<string, string>;
+      try {
+        params = Object.fromEntries(
+          Object.entries(m.groups ?? {}).map(([k, v]) => [k, decodeURIComponent(v)]),
+        );
+      } catch {
+        throw new NotFoundError(); // a malformed percent-encoding names nothing that exists
+      }
       for (const p of r.uuidParams ?? []) if (!UUID.test(params[p] ?? '')) throw new NotFoundError();
 
       let orgId = '';
@@ -96,6 +102,8 @@ export function createRouter(routes: Route[]) {
       if (r.auth === 'root') await authenticateRoot(header(event, 'authorization'));
 
       let query: unknown = event.queryStringParameters ?? {};
+      const textIssues = unstorableTextIssues(query);
+      if (textIssues.length > 0) throw new ValidationError(textIssues, 'Invalid query parameters');
       if (r.query) {
         const q = r.query.safeParse(query);
         if (!q.success) throw new ValidationError(zodIssues(q.error), 'Invalid query parameters');
@@ -103,11 +111,15 @@ export function createRouter(routes: Route[]) {
       }
       let body: unknown = undefined;
       if (r.body) {
-        const b = r.body.safeParse(parseJsonBody(event));
+        const raw = parseJsonBody(event);
+        const bodyIssues = unstorableTextIssues(raw);
+        if (bodyIssues.length > 0) throw new ValidationError(bodyIssues, 'Invalid request body');
+        const b = r.body.safeParse(raw);
         if (!b.success) throw new ValidationError(zodIssues(b.error), 'Invalid request body');
         body = b.data;
       }
-      const run = () => r.handle({ orgId, params, query, body, event, requestId: context.awsRequestId, context });
+      const run = () =>
+        r.handle({ orgId, params, query, body, event, requestId: context.awsRequestId, context });
       // Admin requests run under row-level security for their org (see withOrgScope).
       const out = orgId ? await withOrgScope(orgId, run) : await run();
       if (out.raw !== undefined) return { statusCode: out.status, headers: out.headers, body: out.raw };

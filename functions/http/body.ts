@@ -4,8 +4,16 @@
  */
 import { badRequest, payloadTooLarge } from './errors.js';
 import { header, rawBody, type HttpEvent } from './middleware.js';
+import { unstorableTextIssues } from '../shared/text.js';
 
 export function parseObjectBody(event: HttpEvent, limitBytes: number): Record<string, unknown> {
+  const body = parseAnyObjectBody(event, limitBytes);
+  const issues = unstorableTextIssues(body);
+  if (issues.length > 0) throw badRequest('The body contains text that cannot be stored', issues);
+  return body;
+}
+
+function parseAnyObjectBody(event: HttpEvent, limitBytes: number): Record<string, unknown> {
   const bytes = rawBody(event);
   if (bytes.length > limitBytes) throw payloadTooLarge(limitBytes);
   const type = (header(event, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();

@@ -32,6 +32,7 @@ import { clock } from '../clock.js';
 import { config } from '../config.js';
 import { normalizeLeadInput } from '../domain/normalize.js';
 import { ValidationError } from '../domain/errors.js';
+import { asciiJson } from '../shared/text.js';
 
 export type IngestResult =
   | { statusCode: 202; body: { leadId: string; status: 'queued'; duplicate: false } }
@@ -55,7 +56,7 @@ export async function ingestLead(
     receivedAt: now.toISOString(),
     lead,
   };
-  const serialized = JSON.stringify(message);
+  const serialized = asciiJson(message);
 
   const extKey = lead.externalId ? externalIdKey(source.sourceId, lead.externalId) : undefined;
   if (extKey) {

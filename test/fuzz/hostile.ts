@@ -6,7 +6,7 @@
  * `constructor`, `prototype`) — all rendered as raw JSON text, so the server parses exactly what an
  * attacker would send.
  *
- * Two kinds of characters are opt-in, because existing code still fails on them (see the `KNOWN BUG`
+ * Two kinds of characters are opt-in (they once failed; the `faults this fuzzer found` tests pin the fixes
  * tests in the suites and the hardening report):
  * - `unstorable`: NUL and unpaired surrogates, which PostgreSQL cannot store;
  * - `astral`: characters above U+FFFF (emoji, 𝕳), which the local SQS stand-in refuses in a message

@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import { sqsClient } from '../../clients.js';
 import { config } from '../../config.js';
 import type { NormalizedLead } from '../../domain/types.js';
+import { asciiJson } from '../../shared/text.js';
 
 export interface LeadMessage {
   type: 'lead';
@@ -51,7 +52,7 @@ export async function sendToLeadQueue(message: QueueMessage, groupPhone: string)
   await sqsClient().send(
     new SendMessageCommand({
       QueueUrl: config().leadQueueUrl,
-      MessageBody: JSON.stringify(message),
+      MessageBody: asciiJson(message),
       MessageGroupId: groupIdFor(message.orgId, groupPhone),
       MessageDeduplicationId: deduplicationIdFor(message),
     }),

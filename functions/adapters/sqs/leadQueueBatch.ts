@@ -7,6 +7,7 @@ import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from '../../clients.js';
 import { config } from '../../config.js';
 import { deduplicationIdFor, groupIdFor, type QueueMessage } from './leadQueue.js';
+import { asciiJson } from '../../shared/text.js';
 
 /** SQS's limit per SendMessageBatch. */
 export const SQS_BATCH_SIZE = 10;
@@ -26,7 +27,7 @@ export async function sendLeadMessageBatch(entries: BatchEntry[]): Promise<numbe
       QueueUrl: config().leadQueueUrl,
       Entries: entries.map((entry, index) => ({
         Id: String(index),
-        MessageBody: JSON.stringify(entry.message),
+        MessageBody: asciiJson(entry.message),
         MessageGroupId: groupIdFor(entry.message.orgId, entry.groupPhone),
         MessageDeduplicationId: deduplicationIdFor(entry.message),
       })),
