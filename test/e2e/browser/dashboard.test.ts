@@ -49,7 +49,7 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
 
   async function openLive(hash = '#/leads') {
     await page.goto(`${stack.url}/${hash}`);
-    await page.locator('.conn[data-state="live"]').waitFor({ timeout: 10_000 });
+    await page.locator('.conn[data-state="live"]').waitFor({ timeout: 30_000 });
   }
 
   it('signs in with the admin token, refusing a wrong one', async () => {
@@ -62,7 +62,7 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
 
     await page.getByLabel('Admin token').fill(stack.adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('.conn[data-state="live"]').waitFor({ timeout: 10_000 });
+    await page.locator('.conn[data-state="live"]').waitFor({ timeout: 30_000 });
     expect(await page.evaluate(() => localStorage.getItem('leadrouter.adminToken'))).toBe(stack.adminToken);
   });
 
@@ -453,7 +453,7 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     const report: Record<string, number> = {};
     for (const [hash, name, docs] of pages) {
       await page.goto(`${stack.url}/${hash}`);
-      await page.locator('.conn[data-state="live"]').waitFor({ timeout: 10_000 });
+      await page.locator('.conn[data-state="live"]').waitFor({ timeout: 30_000 });
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
       await screenshot(page, name, { docs });
@@ -476,7 +476,7 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     );
     const mobile = await phone.newPage();
     await mobile.goto(`${stack.url}/#/leads`);
-    await mobile.locator('.conn[data-state="live"]').waitFor({ timeout: 10_000 });
+    await mobile.locator('.conn[data-state="live"]').waitFor({ timeout: 30_000 });
     await mobile.locator('tr.lead-row').first().waitFor();
     const overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     await screenshot(mobile, 'leads-phone', { docs: true });
