@@ -58,8 +58,8 @@ export async function bulkInsertLeads(
        ), picked AS (
          SELECT ins.*, 1 + abs(hashtext(ins.id::text)) % $11::int AS r FROM ins WHERE status <> 'unassigned'
        ), a AS (
-         INSERT INTO assignments (org_id, lead_id, recipient_id, reason, assigned_at, local_day, quota_epoch, counted)
-         SELECT $1, p.id, ($9::uuid[])[p.r], 'round_robin', p.received_at,
+         INSERT INTO assignments (org_id, lead_id, recipient_id, reason, assigned_at, lead_received_at, local_day, quota_epoch, counted)
+         SELECT $1, p.id, ($9::uuid[])[p.r], 'round_robin', p.received_at, p.received_at,
                 (p.received_at AT TIME ZONE ($10::text[])[p.r])::date, 0, true
          FROM picked p
          RETURNING 1

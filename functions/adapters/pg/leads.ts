@@ -153,11 +153,29 @@ export async function listLeads(orgId: string, f: LeadFilter): Promise<LeadRow[]
   if (f.status) add('l.status = ?', f.status);
   if (f.state) add('l.state = ?', f.state);
   if (f.campaign) add('l.campaign = ?', f.campaign);
-  if (f.recipientId)
-    add(
-      'EXISTS (SELECT 1 FROM assignments a WHERE a.lead_id = l.id AND a.recipient_id = ? AND a.ended_at IS NULL)',
-      f.recipientId,
+  if (f.recipientId) {
+    // A recipient's leads are found from its open assignments, which carry their lead's received_at,
+    // so the partial index assignments_recipient_open_received_idx yields them in page order.
+    add('a.recipient_id = ?', f.recipientId);
+    where.push('a.ended_at IS NULL', 'a.recipient_id IS NOT NULL');
+    if (f.after) {
+      values.push(f.after.receivedAt, f.after.id);
+      where.push(
+        `(a.lead_received_at, a.lead_id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`,
+      );
+    }
+    values.push(f.limit);
+    return read<LeadRow>(
+      `WITH page AS (
+         SELECT a.lead_id FROM assignments a JOIN leads l ON l.id = a.lead_id
+         WHERE ${where.join(' AND ')}
+         ORDER BY a.lead_received_at DESC, a.lead_id DESC LIMIT $${values.length}
+       )
+       SELECT ${LEAD_LIST_COLUMNS} FROM leads WHERE id IN (SELECT lead_id FROM page)
+       ORDER BY received_at DESC, id DESC`,
+      values,
     );
+  }
   if (f.after) {
     values.push(f.after.receivedAt, f.after.id);
     where.push(`(l.received_at, l.id) < ($${values.length - 1}::timestamptz, $${values.length}::uuid)`);
