@@ -54,6 +54,11 @@ export interface RuntimeOptions {
   relayIntervalMs?: number;
   /** Visibility timeout of the lead queue; tests shorten it to see redelivery quickly. */
   visibilityTimeoutSeconds?: number;
+  /**
+   * Concurrent allocator invocations at most (the SQS event source's `maxConcurrency` on AWS). Default:
+   * `ALLOCATOR_CONCURRENCY`, else 8.
+   */
+  allocatorConcurrency?: number;
   log?: (message: string) => void;
 }
 
@@ -83,6 +88,22 @@ async function loadHandler(name: HandlerName): Promise<Handler> {
     handler: Handler;
   };
   return mod.handler;
+}
+
+/**
+ * `ALLOCATOR_CONCURRENCY`: how many allocator invocations may run at once, 1–64 (default 8). Lambda's
+ * FIFO event source scales with the message groups that have messages waiting (nearly one per lead
+ * here) up to its `maxConcurrency`; the local poller does the same up to this number. Above the local
+ * pool's 20 connections more invocations only queue for one, hence the bound. Read at start, so a typo
+ * fails there instead of as a silently different pipeline.
+ */
+export function allocatorConcurrency(env: NodeJS.ProcessEnv): number {
+  const raw = env.ALLOCATOR_CONCURRENCY;
+  if (raw === undefined || raw === '') return 8;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new Error(`ALLOCATOR_CONCURRENCY must be an integer from 1 to 64, got "${raw}"`);
+  return n;
 }
 
 /** Tokens of the local default org: from the environment, else generated once and kept in DATA_DIR. */
@@ -205,12 +226,15 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     stops.push(() => closeHttpServer(server));
     stops.push(() => wsGateway.close());
 
+    const maxPollers = opts.allocatorConcurrency ?? allocatorConcurrency(process.env);
     const poller = startSqsPoller({
       endpoint: sqsEndpoint,
       queueUrl: queues.queueUrl,
       queueArn: queues.queueArn,
       handler: await loadHandler('allocator'),
       visibilityTimeout: opts.visibilityTimeoutSeconds,
+      pollers: Math.min(2, maxPollers),
+      maxPollers,
     });
     stops.push(() => poller.stop());
     if (sqsServer) {

@@ -24,8 +24,16 @@ export interface SqsPollerOptions {
   batchSize?: number;
   /** Long-poll wait, 1–20 s. Default 20; `stop()` aborts a waiting poll, so it does not delay shutdown. */
   waitTimeSeconds?: number;
-  /** Concurrent pollers, i.e. concurrent invocations. Default 2. */
+  /**
+   * Pollers kept while the queue is idle (each is one possible concurrent invocation). Default 2. More
+   * are started while messages keep arriving, up to `maxPollers`; see `startSqsPoller`.
+   */
   pollers?: number;
+  /**
+   * Concurrent invocations at most, as the event source mapping's `maxConcurrency` on AWS. Default
+   * `max(8, pollers)`; must be ≥ `pollers`.
+   */
+  maxPollers?: number;
   /** Overrides the queue's visibility timeout per receive (tests use 1 s to see redelivery fast). */
   visibilityTimeout?: number;
   /** Name in the Lambda context (logs, metrics). Default `allocator`. */
@@ -45,6 +53,8 @@ export interface SqsPoller {
    * after a failure still counts, so this also waits for redeliveries and dead-lettering.
    */
   idle(timeoutMs?: number): Promise<void>;
+  /** Pollers running now (between `pollers` and `maxPollers`). */
+  pollers(): number;
 }
 
 /**
@@ -60,12 +70,26 @@ export interface SqsPoller {
  *   locally a batch rarely holds two of one group.
  *
  * Redelivery and dead-lettering after `maxReceiveCount` are the queue's job (fauxqs does them).
+ *
+ * Scaling, as Lambda's FIFO event source mapping does it (concurrency grows with the number of message
+ * groups that have messages waiting, up to `maxConcurrency`; our group is org + phone, so nearly every
+ * lead is its own group): each receive that returns messages starts one more poller while fewer than
+ * `maxPollers` run; a poller whose long poll comes back empty stops while more than `pollers` run. So a
+ * burst ramps up within a few receives and an idle queue is back to `pollers` after one wait time.
+ * FIFO order does not depend on it: the queue never hands out a message while an earlier one of its
+ * group is in flight, however many pollers ask.
  */
 export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
   // The limits of ReceiveMessage (and of Lambda's FIFO event source mapping), checked up front so a
   // typo fails at start instead of as a stream of errors from every poll.
   const batchSize = opts.batchSize ?? 10;
   const waitTimeSeconds = opts.waitTimeSeconds ?? 20;
+  const minPollers = opts.pollers ?? 2;
+  const maxPollers = opts.maxPollers ?? Math.max(8, minPollers);
+  if (!Number.isInteger(minPollers) || minPollers < 1)
+    throw new RangeError(`pollers must be an integer ≥ 1, got ${minPollers}`);
+  if (!Number.isInteger(maxPollers) || maxPollers < minPollers)
+    throw new RangeError(`maxPollers must be an integer ≥ pollers (${minPollers}), got ${maxPollers}`);
   if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10)
     throw new RangeError(`batchSize must be 1–10, got ${batchSize}`);
   if (!Number.isInteger(waitTimeSeconds) || waitTimeSeconds < 1 || waitTimeSeconds > 20) {
@@ -76,7 +100,17 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
   const abort = new AbortController();
   let inFlight = 0;
 
-  async function pollOnce(): Promise<void> {
+  let pollers = 0;
+  const running = new Set<Promise<void>>();
+
+  function startPoller(): void {
+    pollers++;
+    const done: Promise<void> = loop().finally(() => running.delete(done));
+    running.add(done);
+  }
+
+  /** One receive; `false` when it came back empty. */
+  async function pollOnce(): Promise<boolean> {
     const { Messages = [] } = await client.send(
       new ReceiveMessageCommand({
         QueueUrl: opts.queueUrl,
@@ -89,13 +123,16 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
       }),
       { abortSignal: abort.signal },
     );
-    if (Messages.length === 0) return;
+    if (Messages.length === 0) return false;
+    // Messages are waiting: one more concurrent invocation, up to the maximum.
+    if (pollers < maxPollers && !abort.signal.aborted) startPoller();
     inFlight++;
     try {
       await invokeAndSettle(Messages);
     } finally {
       inFlight--;
     }
+    return true;
   }
 
   async function invokeAndSettle(messages: Message[]): Promise<void> {
@@ -130,22 +167,29 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
   async function loop(): Promise<void> {
     while (!abort.signal.aborted) {
       try {
-        await pollOnce();
+        // Idle: scale down to the minimum (the check and the decrement run in one tick, so two pollers
+        // finding the queue empty at once cannot both leave when only one may).
+        if (!(await pollOnce()) && pollers > minPollers) {
+          pollers--;
+          return;
+        }
       } catch (error) {
-        if (abort.signal.aborted) return;
+        if (abort.signal.aborted) break;
         onError(error);
         // The queue server is down or restarting: do not spin.
         await sleep(1_000);
       }
     }
+    pollers--;
   }
 
-  const loops = Array.from({ length: opts.pollers ?? 2 }, () => loop());
+  for (let i = 0; i < minPollers; i++) startPoller();
 
   return {
     async stop() {
       abort.abort();
-      await Promise.all(loops);
+      // A poller may start another one as it stops (its receive had just returned messages).
+      while (running.size > 0) await Promise.all(running);
       client.destroy();
     },
     async idle(timeoutMs = 30_000) {
@@ -156,6 +200,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
         await sleep(50);
       }
     },
+    pollers: () => pollers,
   };
 }
 

@@ -1,4 +1,9 @@
-import { ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { SqsSchema } from '@aws-lambda-powertools/parser/schemas';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -172,6 +177,125 @@ describe('startSqsPoller', () => {
       new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, WaitTimeSeconds: 2 }),
     );
     expect(left.Messages).toBeUndefined();
+  });
+});
+
+describe('startSqsPoller scaling', () => {
+  let server: RunningSqs;
+  let queues: LeadQueues;
+  let poller: SqsPoller | undefined;
+
+  beforeEach(async () => {
+    server = await startSqs();
+    queues = await ensureLeadQueues(server.endpoint);
+  });
+  afterEach(async () => {
+    await poller?.stop();
+    poller = undefined;
+    await server.stop();
+  });
+
+  async function sendAll(messages: { leadId: string; group: string }[]) {
+    const client = sqs(server.endpoint);
+    for (let i = 0; i < messages.length; i += 10)
+      await client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queues.queueUrl,
+          Entries: messages.slice(i, i + 10).map((m, n) => ({
+            Id: String(n),
+            MessageBody: JSON.stringify({ leadId: m.leadId }),
+            MessageGroupId: m.group,
+            MessageDeduplicationId: m.leadId,
+          })),
+        }),
+      );
+  }
+
+  it('runs more invocations while messages wait, never more than maxPollers, and back to the minimum when idle', async () => {
+    // Prepare: 40 leads in 40 groups and a handler that holds each invocation until 4 run at once.
+    await sendAll(Array.from({ length: 40 }, (_, i) => ({ leadId: `lead-${i}`, group: `g-${i}` })));
+    let running = 0;
+    let peak = 0;
+    let reachedFour!: () => void;
+    const four = new Promise<void>((resolve) => (reachedFour = resolve));
+    const handled: string[] = [];
+
+    // Act
+    poller = startSqsPoller({
+      endpoint: server.endpoint,
+      queueUrl: queues.queueUrl,
+      queueArn: queues.queueArn,
+      batchSize: 1,
+      waitTimeSeconds: 1,
+      pollers: 1,
+      maxPollers: 4,
+      onError: () => undefined,
+      handler: async (event) => {
+        running++;
+        peak = Math.max(peak, running);
+        if (running === 4) reachedFour();
+        await four;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        handled.push(...event.Records.map(leadId));
+        running--;
+      },
+    });
+    await poller.idle(20_000);
+
+    // Assess: it scaled from 1 to 4 and not beyond; every lead once; then it shrank back to 1.
+    expect(peak).toBe(4);
+    expect(handled.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `lead-${i}`).sort());
+    const deadline = Date.now() + 10_000;
+    while (poller.pollers() > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(poller.pollers()).toBe(1);
+  });
+
+  it('never runs two messages of one FIFO group at once, however many pollers run', async () => {
+    // Prepare: 5 groups × 6 messages, interleaved.
+    const messages = Array.from({ length: 30 }, (_, i) => ({ leadId: `lead-${i}`, group: `g-${i % 5}` }));
+    await sendAll(messages);
+    const busy = new Set<string>();
+    const order = new Map<string, string[]>();
+    let overlap = false;
+
+    // Act
+    poller = startSqsPoller({
+      endpoint: server.endpoint,
+      queueUrl: queues.queueUrl,
+      queueArn: queues.queueArn,
+      batchSize: 1,
+      waitTimeSeconds: 1,
+      maxPollers: 8,
+      onError: () => undefined,
+      handler: async (event) => {
+        const [record] = event.Records;
+        const group = record!.attributes.MessageGroupId!;
+        if (busy.has(group)) overlap = true;
+        busy.add(group);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        order.set(group, [...(order.get(group) ?? []), leadId(record!)]);
+        busy.delete(group);
+      },
+    });
+    await poller.idle(20_000);
+
+    // Assess: no group in two invocations at once, and each group in send order.
+    expect(overlap).toBe(false);
+    for (let g = 0; g < 5; g++)
+      expect(order.get(`g-${g}`)).toEqual(messages.filter((m) => m.group === `g-${g}`).map((m) => m.leadId));
+  });
+
+  it('rejects a maximum below the minimum', () => {
+    expect(() =>
+      startSqsPoller({
+        endpoint: server.endpoint,
+        queueUrl: queues.queueUrl,
+        queueArn: queues.queueArn,
+        handler: async () => undefined,
+        pollers: 3,
+        maxPollers: 2,
+      }),
+    ).toThrow(/maxPollers/);
   });
 });
 
