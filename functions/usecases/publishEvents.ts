@@ -2,6 +2,10 @@
  * After a commit: push the transaction's events to the org's dashboards and mark them published.
  * A crash (or failed push) in between leaves them unpublished; the outbox relay pushes them later.
  * Pushing never fails the caller: the change it describes is already committed.
+ *
+ * Cost on the allocator's path, per call: one connections Query per org, the pushes (concurrent,
+ * bounded: `broadcastEvents`) and one mark statement whose commit does not wait for the WAL flush
+ * (`markEventsPublished`: a lost mark means one more push of an event dashboards de-duplicate by id).
  */
 import { claimUnpublishedEvents, markEventsPublished, type StoredEvent } from '../adapters/pg/events.js';
 import { withTransaction } from '../adapters/pg/db.js';
@@ -28,7 +32,7 @@ export async function relayOutbox(graceMs = 2000, batch = 500): Promise<{ publis
       const events = await claimUnpublishedEvents(db, new Date(now.getTime() - graceMs), batch);
       if (events.length === 0) return 0;
       const delivered = await broadcastEvents(events, now);
-      await db.query(`UPDATE events SET published_at = $2 WHERE id = ANY($1::bigint[])`, [delivered, now]);
+      await markEventsPublished(delivered, now, db);
       return delivered.length === 0 ? 0 : events.length;
     });
     published += n;
