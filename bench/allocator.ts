@@ -3,7 +3,7 @@
  * `allocateBatch` (one transaction per SQS batch of 10) from N concurrent workers on a fresh realistic
  * set, then the invariants checked with SQL over everything the run wrote.
  */
-import type pg from 'pg';
+import pg from 'pg';
 import { groupIdFor, type LeadMessage } from '../functions/adapters/sqs/leadQueue.js';
 import { allocateBatch } from '../functions/usecases/allocateBatch.js';
 import { allocateMessage } from '../functions/usecases/allocateLead.js';
@@ -43,6 +43,11 @@ export interface AllocatorRun {
   latency: LatencySummary;
   /** Batches that fell back to per-lead transactions. */
   fallbacks?: number;
+  /**
+   * Statements sent to PostgreSQL per lead during the run, BEGIN and COMMIT included, and the
+   * after-commit work (publishing marks, order fills): every `query` of every pooled client.
+   */
+  roundTripsPerLead: number;
   invariants: Invariants;
 }
 
@@ -55,20 +60,31 @@ export async function measureAllocator(
   let fallbacks = 0;
   let failed = 0;
   let run: { elapsedMs: number; latenciesMs: number[] };
-  if (opts.mode === 'perLead') {
-    run = await runWorkers(messages, opts.workers, async (m) => {
-      await allocateMessage(m);
-    });
-  } else {
-    const batches: LeadMessage[][] = [];
-    for (let i = 0; i < messages.length; i += SQS_BATCH) batches.push(messages.slice(i, i + SQS_BATCH));
-    run = await runWorkers(batches, opts.workers, async (batch) => {
-      const outcome = await allocateBatch(
-        batch.map((m) => ({ id: m.leadId, group: groupIdFor(m.orgId, m.lead.phone), message: m })),
-      );
-      if (outcome.path !== 'batched') fallbacks++;
-      failed += outcome.failedIds.length;
-    });
+  // Count round trips: every statement any client of this process sends while the run lasts.
+  const query = pg.Client.prototype.query;
+  let statements = 0;
+  pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
+    statements++;
+    return (query as (...x: unknown[]) => unknown).apply(this, a);
+  } as typeof query;
+  try {
+    if (opts.mode === 'perLead') {
+      run = await runWorkers(messages, opts.workers, async (m) => {
+        await allocateMessage(m);
+      });
+    } else {
+      const batches: LeadMessage[][] = [];
+      for (let i = 0; i < messages.length; i += SQS_BATCH) batches.push(messages.slice(i, i + SQS_BATCH));
+      run = await runWorkers(batches, opts.workers, async (batch) => {
+        const outcome = await allocateBatch(
+          batch.map((m) => ({ id: m.leadId, group: groupIdFor(m.orgId, m.lead.phone), message: m })),
+        );
+        if (outcome.path !== 'batched') fallbacks++;
+        failed += outcome.failedIds.length;
+      });
+    }
+  } finally {
+    pg.Client.prototype.query = query;
   }
   if (failed > 0) throw new Error(`${failed} messages failed in a batched run`);
   return {
@@ -78,6 +94,7 @@ export async function measureAllocator(
     tps: perSecond(opts.leads, run.elapsedMs),
     latency: summarize(run.latenciesMs),
     ...(opts.mode === 'batched' ? { fallbacks } : {}),
+    roundTripsPerLead: Math.round((statements / opts.leads) * 100) / 100,
     invariants: await checkInvariants(client, set, messages.length),
   };
 }

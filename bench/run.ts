@@ -39,6 +39,14 @@ import { ratio } from './stats.js';
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outArg = args.indexOf('--out');
+// `--only ceiling,allocator,baseline` (any subset of those three): run just those in-process steps and
+// write their numbers (no pipeline, scale or import; no summary table).
+const onlyArg = args.indexOf('--only');
+const IN_PROCESS_STEPS = ['ceiling', 'allocator', 'baseline'] as const;
+const only = onlyArg >= 0 ? new Set(args[onlyArg + 1]!.split(',')) : null;
+if (only && [...only].some((s) => !(IN_PROCESS_STEPS as readonly string[]).includes(s)))
+  throw new Error(`--only takes a comma-separated subset of ${IN_PROCESS_STEPS.join(', ')}`);
+const runs = (step: (typeof IN_PROCESS_STEPS)[number]) => !only || only.has(step);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 // A quick run is a check, not the record: it writes outside the repository unless told otherwise.
 const out =
@@ -114,44 +122,108 @@ try {
   resetConfig();
   await resetClients();
 
-  log('ceiling');
-  await prepareCeiling(client, MAX_WORKERS);
   const ceiling: Record<string, CeilingRun> = {};
-  for (const w of WORKERS) {
+  if (runs('ceiling')) log('ceiling');
+  if (runs('ceiling')) await prepareCeiling(client, MAX_WORKERS);
+  for (const w of runs('ceiling') ? WORKERS : []) {
     ceiling[`c${w}`] = await measureCeiling(w, SIZES.ceilingTx);
     log(`  ${w} workers: ${ceiling[`c${w}`]!.tps} tx/s`);
   }
 
-  log('allocator');
   const perLead: Record<string, AllocatorRun> = {};
   const batched: Record<string, AllocatorRun> = {};
-  for (const w of WORKERS) {
+  if (runs('allocator')) log('allocator');
+  for (const w of runs('allocator') ? WORKERS : []) {
     perLead[`c${w}`] = await measureAllocator(client, {
       mode: 'perLead',
       workers: w,
       leads: SIZES.allocatorLeads,
     });
     log(
-      `  per-lead, ${w} workers: ${perLead[`c${w}`]!.tps} leads/s, invariants ${perLead[`c${w}`]!.invariants.ok}`,
+      `  per-lead, ${w} workers: ${perLead[`c${w}`]!.tps} leads/s, ${perLead[`c${w}`]!.roundTripsPerLead} round trips/lead, invariants ${perLead[`c${w}`]!.invariants.ok}`,
     );
   }
-  for (const w of WORKERS) {
+  for (const w of runs('allocator') ? WORKERS : []) {
     batched[`c${w}`] = await measureAllocator(client, {
       mode: 'batched',
       workers: w,
       leads: SIZES.allocatorLeads,
     });
     log(
-      `  batched, ${w} workers: ${batched[`c${w}`]!.tps} leads/s, invariants ${batched[`c${w}`]!.invariants.ok}`,
+      `  batched, ${w} workers: ${batched[`c${w}`]!.tps} leads/s, ${batched[`c${w}`]!.roundTripsPerLead} round trips/lead, invariants ${batched[`c${w}`]!.invariants.ok}`,
     );
   }
 
-  log('baseline');
-  await prepareBaseline(client);
   const baseline: Record<string, BaselineRun> = {};
-  for (const w of WORKERS) {
+  if (runs('baseline')) {
+    log('baseline');
+    await prepareBaseline(client);
+  }
+  for (const w of runs('baseline') ? WORKERS : []) {
     baseline[`c${w}`] = await measureBaseline(client, w, SIZES.baselineLeads);
     log(`  ${w} workers: ${baseline[`c${w}`]!.tps} leads/s`);
+  }
+
+  if (only) {
+    const partial = {
+      generatedAt: new Date().toISOString(),
+      command: `npx tsx bench/run.ts${quick ? ' --quick' : ''} --only ${[...only].join(',')}`,
+      durationSeconds: Math.round((Date.now() - started) / 1000),
+      machine: { ...machine, loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100) },
+      ceiling,
+      allocator: { perLead, batched },
+      baseline,
+    };
+    writeFileSync(out, JSON.stringify(partial, null, 2) + '\n');
+    log(`wrote ${path.relative(process.cwd(), out)} after ${partial.durationSeconds} s`);
+    const rows = [
+      ...Object.entries(ceiling).map(([c, r]) => [
+        'ceiling',
+        c,
+        r.tps,
+        r.latency.p50Ms,
+        r.latency.p99Ms,
+        '',
+        '',
+      ]),
+      ...Object.entries(perLead).map(([c, r]) => [
+        'per-lead',
+        c,
+        r.tps,
+        r.latency.p50Ms,
+        r.latency.p99Ms,
+        r.roundTripsPerLead,
+        r.invariants.ok,
+      ]),
+      ...Object.entries(batched).map(([c, r]) => [
+        'batched',
+        c,
+        r.tps,
+        r.latency.p50Ms,
+        r.latency.p99Ms,
+        r.roundTripsPerLead,
+        r.invariants.ok,
+      ]),
+      ...Object.entries(baseline).map(([c, r]) => [
+        'baseline',
+        c,
+        r.tps,
+        r.latency.p50Ms,
+        r.latency.p99Ms,
+        '',
+        '',
+      ]),
+    ];
+    process.stdout.write(
+      [
+        '| step | workers | per s | p50 ms | p99 ms | round trips/lead | invariants |',
+        '|---|---|---:|---:|---:|---:|---|',
+      ]
+        .concat(rows.map((r) => `| ${r.join(' | ')} |`))
+        .join('\n') + '\n',
+    );
+    await cleanUp();
+    process.exit(0);
   }
 
   log('pipeline');

@@ -1,17 +1,13 @@
 /**
  * The allocator's batched unit of work (`ALLOCATOR_MODE=batched`): one transaction for a whole SQS
- * batch instead of one per message. Same rule, same invariants, fewer commits and fewer lock
- * round trips — see docs/benchmarks.md for what that buys and docs/allocation.md for the lock order.
- *
- * Steps:
- *  1. Find the campaign of every lead message and lock the union of their candidates once, in the
- *     global order (org id, then recipient id ascending), before deciding anything.
- *  2. Decide the messages one by one, in queue order, with `allocateInTransaction` — exactly the
- *     per-lead unit of work — inside that same transaction. Each decision's own candidate lock is a
- *     re-lock of rows this transaction already holds, and it reads the counters and rotation state
- *     the earlier decisions of the batch wrote, so caps and fairness hold as if they ran one by one.
- *  3. Commit once, then push all the batch's events to dashboards and, as the per-lead path does, let
- *     new stock (leads left unassigned) fill the org's open orders.
+ * batch instead of one per message, with the same constant number of statements as a single message
+ * (`allocateInTransaction`, see allocateLead.ts): the batch's leads stored in one statement, the union
+ * of their campaigns' candidates locked in one ordered statement and read in one, the decisions taken
+ * in memory in queue order (each sees the counters, quotas and rotation the earlier ones moved, so
+ * caps and fairness hold exactly as if they ran one by one), everything written in one statement.
+ * Then commit once, push all the batch's events to dashboards and, as the per-lead path does, let new
+ * stock (leads left unassigned) fill the org's open orders. See docs/benchmarks.md for what that buys
+ * and docs/allocation.md for the lock order.
  *
  * If the batch transaction fails (after `withTransaction`'s own retries of deadlocks and serialization
  * failures), nothing of it was committed. Every message is then run in its own transaction
@@ -19,13 +15,11 @@
  * every redelivery. FIFO holds in both paths: a failed (or unreadable) message fails the later
  * messages of its message group too, which the caller reports as batch item failures.
  */
-import { findCampaignByKey, lockCandidates, type CampaignRow } from '../adapters/pg/allocation.js';
-import { withTransaction, type Db } from '../adapters/pg/db.js';
+import { withTransaction } from '../adapters/pg/db.js';
 import type { StoredEvent } from '../adapters/pg/events.js';
 import type { QueueMessage } from '../adapters/sqs/leadQueue.js';
-import { clock } from '../clock.js';
 import { logger } from '../powertools.js';
-import { allocateInTransaction, allocateMessage, DEFAULT_CAMPAIGN } from './allocateLead.js';
+import { allocateInTransaction, allocateMessage } from './allocateLead.js';
 import { fillOpenOrdersAfterStock } from './orders.js';
 import { publishEvents } from './publishEvents.js';
 
@@ -50,15 +44,12 @@ export async function allocateBatch(items: BatchItem[]): Promise<BatchOutcome> {
   const { runnable, failedIds } = holdBackUnreadable(items);
   if (runnable.length === 0) return { failedIds, path: 'batched', events: [] };
   try {
-    const events = await withTransaction(async (db) => {
-      await lockBatchCandidates(
+    const events = await withTransaction((db) =>
+      allocateInTransaction(
         db,
         runnable.map((i) => i.message!),
-      );
-      const stored: StoredEvent[] = [];
-      for (const item of runnable) stored.push(...(await allocateInTransaction(db, item.message!)));
-      return stored;
-    });
+      ),
+    );
     await publishEvents(events);
     // As after a per-lead allocation: new stock fills the org's open orders, in transactions of their own.
     const stocked = new Set(events.filter((e) => e.type === 'lead.unassigned').map((e) => e.orgId));
@@ -116,40 +107,4 @@ function holdBackUnreadable(items: BatchItem[]): { runnable: BatchItem[]; failed
     if (item.group !== undefined) blockedGroups.add(item.group);
   }
   return { runnable, failedIds };
-}
-
-/**
- * Locks, once and in the global order, every recipient any lead of the batch may need: per org
- * (ascending org id; recipient sets of different orgs are disjoint), the union of the candidates of
- * the campaigns the batch's leads name, in ascending id order. Without this, deciding lead 1
- * (campaign A) and then lead 2 (campaign B) would take B's recipients after A's, out of order.
- * Duplicates, unknown and stock campaigns lock nothing, as in the per-lead path.
- */
-async function lockBatchCandidates(db: Db, messages: QueueMessage[]): Promise<void> {
-  const keysByOrg = new Map<string, Set<string>>();
-  for (const m of messages) {
-    if (m.type !== 'lead') continue;
-    const keys = keysByOrg.get(m.orgId) ?? new Set<string>();
-    keys.add(m.lead.campaign ?? DEFAULT_CAMPAIGN);
-    keysByOrg.set(m.orgId, keys);
-  }
-  const now = clock().now();
-  for (const orgId of [...keysByOrg.keys()].sort()) {
-    const campaigns: CampaignRow[] = [];
-    for (const key of keysByOrg.get(orgId)!) {
-      const campaign = await findCampaignByKey(db, orgId, key);
-      if (campaign && campaign.mode === 'push') campaigns.push(campaign);
-    }
-    if (campaigns.length === 0) continue;
-    // One ordered statement for the union: the campaigns' static and pool members, plus every active
-    // recipient of the org when a campaign's pool is unset (as lockCandidates does for one campaign).
-    const union = new Set(campaigns.flatMap((c) => [...c.staticRecipientIds, ...(c.poolRecipientIds ?? [])]));
-    const everyActive = campaigns.some((c) => c.poolRecipientIds === null);
-    await lockCandidates(
-      db,
-      { ...campaigns[0]!, staticRecipientIds: [], poolRecipientIds: everyActive ? null : [] },
-      now,
-      [...union],
-    );
-  }
 }

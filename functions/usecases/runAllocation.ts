@@ -1,27 +1,35 @@
 /**
- * One allocation decision inside an open transaction, shared by every path that assigns a lead to
- * recipients: a new lead from the queue, a manual reassign, SLA decay and backlog retry.
+ * One allocation decision, shared by every path that assigns a lead to recipients: new leads from the
+ * queue (`allocateLead.ts`, many decisions per transaction), a manual reassign, SLA decay and backlog
+ * retry (`runAllocation`, one decision inside the caller's transaction).
  *
- * Steps (the lead row is already locked by the caller):
- *  1. Lock the campaign's candidate recipients in ascending id order and read their counters.
- *  2. Seed rotation state for members new to the campaign's pool (at their fair share, so a newcomer
+ * `planAllocation` is the in-memory half, given a snapshot of the candidates taken under their locks:
+ *  1. Seed rotation state for members new to the campaign's pool (at their fair share, so a newcomer
  *     is not flooded with every lead until it "catches up").
- *  3. Decide with the pure rule (`decideAllocation`).
- *  4. Write assignments, counters, rotation state and the lead's status, and return the events to insert.
+ *  2. Decide with the pure rule (`decideAllocation`).
+ *  3. Return what to write (assignments, rotation rows, the lead's status and trace) and the events.
+ * `writeAllocations` (adapters/pg/allocation.ts) is the one write implementation: one statement for
+ * any number of plans.
+ *
+ * `runAllocation` (the lead row is already locked by the caller): look up the returning contact,
+ * lock the campaign's candidate recipients in ascending id order and read their counters, end open
+ * assignments when reassigning, plan, write.
  */
 import {
   endAssignments,
-  insertAssignments,
+  findReturningContact,
   lockCandidates,
   openRecipientIds,
   previousRecipientIds,
-  saveRotation,
+  writeAllocations,
+  type AllocationWrite,
   type CampaignRow,
   type LockedCandidate,
+  type RotationWrite,
 } from '../adapters/pg/allocation.js';
 import type { Db } from '../adapters/pg/db.js';
 import type { NewEvent } from '../adapters/pg/events.js';
-import { findReturningRecipient, setLeadStatus, type LeadRow } from '../adapters/pg/leads.js';
+import type { LeadRow } from '../adapters/pg/leads.js';
 import { decideAllocation, type AllocationDecision } from '../domain/allocation.js';
 import type { AssignmentReason } from '../domain/types.js';
 
@@ -58,6 +66,163 @@ function seedPicks(members: LockedCandidate[]): Map<string, number> {
   return seeds;
 }
 
+export interface PlanInput {
+  lead: LeadRow;
+  campaign: CampaignRow;
+  /**
+   * The locked recipients of the campaign (static members, pool members, or every active recipient
+   * when the pool is unset), each a fresh object: seeding and picks change them.
+   */
+  candidates: LockedCandidate[];
+  now: Date;
+  /** Recipients that held this lead before (reassignment). */
+  previousRecipientIds: string[];
+  returningRecipientId: string | null;
+  reasonOverride?: AssignmentReason;
+  eventType?: 'lead.assigned' | 'lead.reassigned';
+  /** Set when the lead's open assignments were ended for this decision (reassignment). */
+  endedRecipientIds?: (string | null)[];
+  onlyIfAssigned?: boolean;
+}
+
+export interface AllocationPlan extends AllocationOutcome {
+  /** What to write; null when nothing is (a retry that found nobody, `onlyIfAssigned`). */
+  write: AllocationWrite | null;
+}
+
+/** The in-memory half of a decision: seeds, the rule, and what to write. Pure given its input. */
+export function planAllocation(input: PlanInput): AllocationPlan {
+  const { lead, campaign, candidates, now } = input;
+  const seeds = seedPicks(
+    candidates.filter((c) => campaign.poolRecipientIds === null || campaign.poolRecipientIds.includes(c.id)),
+  );
+  for (const c of candidates) {
+    const seeded = seeds.get(c.id);
+    if (seeded !== undefined) c.rotationPicks = seeded;
+  }
+
+  const staticIds = new Set(campaign.staticRecipientIds);
+  const decision = decideAllocation({
+    lead: {
+      id: lead.id,
+      state: lead.state,
+      previousRecipientIds: input.previousRecipientIds,
+      returningRecipientId: input.returningRecipientId,
+    },
+    campaign: {
+      key: campaign.key,
+      recipientsPerLead: campaign.recipientsPerLead,
+      staticRecipientIds: campaign.staticRecipientIds,
+      poolRecipientIds: (
+        campaign.poolRecipientIds ?? candidates.filter((c) => c.active).map((c) => c.id)
+      ).filter((id) => !staticIds.has(id)),
+      stateRouting: campaign.stateRouting,
+      staticOptional: campaign.staticOptional,
+    },
+    candidates,
+    now,
+    reasonOverride: input.reasonOverride,
+  });
+
+  const byId = new Map(candidates.map((c) => [c.id, c]));
+  const rotation = new Map<string, RotationWrite>();
+  for (const [id, picks] of seeds)
+    rotation.set(id, {
+      campaignId: campaign.id,
+      recipientId: id,
+      picks,
+      lastPickedAt: byId.get(id)?.lastPickedAt ?? null,
+    });
+
+  if (decision.outcome === 'assigned') {
+    const assignments = decision.picks.map((p) => {
+      const c = byId.get(p.recipientId)!;
+      if (p.rotates) {
+        c.rotationPicks += 1;
+        rotation.set(c.id, {
+          campaignId: campaign.id,
+          recipientId: c.id,
+          picks: c.rotationPicks,
+          lastPickedAt: now,
+        });
+      }
+      return { recipientId: c.id, reason: p.reason, localDay: c.localDay, quotaEpoch: c.quotaEpoch };
+    });
+    const assigned = decision.picks.map((p) => ({
+      recipientId: p.recipientId,
+      name: byId.get(p.recipientId)!.name,
+      reason: p.reason,
+    }));
+    return {
+      decision,
+      assigned,
+      write: {
+        orgId: lead.orgId,
+        leadId: lead.id,
+        status: 'assigned',
+        reason: null,
+        trace: decision.trace,
+        reassignmentIncrement: input.endedRecipientIds ? 1 : 0,
+        assignments,
+        rotation: [...rotation.values()],
+      },
+      events: [
+        {
+          orgId: lead.orgId,
+          type: input.eventType ?? 'lead.assigned',
+          leadId: lead.id,
+          data: {
+            lead: leadSummary(lead, 'assigned', null),
+            assignments: assigned,
+            endedRecipientIds: input.endedRecipientIds ?? [],
+          },
+        },
+      ],
+    };
+  }
+
+  // A retry that found nobody writes nothing: no new trace, no event, no rotation seeds.
+  if (input.onlyIfAssigned) return { decision, events: [], assigned: [], write: null };
+  return {
+    decision,
+    assigned: [],
+    write: {
+      orgId: lead.orgId,
+      leadId: lead.id,
+      status: 'unassigned',
+      reason: decision.reason,
+      trace: decision.trace,
+      reassignmentIncrement: 0,
+      assignments: [],
+      rotation: [...rotation.values()],
+    },
+    events: [
+      {
+        orgId: lead.orgId,
+        type: 'lead.unassigned',
+        leadId: lead.id,
+        data: { lead: leadSummary(lead, 'unassigned', decision.reason), trace: decision.trace },
+      },
+    ],
+  };
+}
+
+/**
+ * The candidates of a campaign among locked recipients: its static and pool members, or, when its
+ * pool is unset, its static members and every active recipient (what `lockCandidates` locks).
+ */
+export function campaignCandidates<T extends { id: string; active: boolean }>(
+  campaign: CampaignRow,
+  locked: T[],
+): T[] {
+  if (campaign.poolRecipientIds === null) {
+    const statics = new Set(campaign.staticRecipientIds);
+    return locked.filter((c) => c.active || statics.has(c.id));
+  }
+  const members = new Set([...campaign.staticRecipientIds, ...campaign.poolRecipientIds]);
+  return locked.filter((c) => members.has(c.id));
+}
+
 export async function runAllocation(
   db: Db,
   input: {
@@ -76,10 +241,12 @@ export async function runAllocation(
   },
 ): Promise<AllocationOutcome> {
   const { lead, campaign, now } = input;
+  // Read before the recipient locks: nothing they protect (the lead row, locked by the caller, is).
+  const returningRecipientId = await findReturningContact(db, lead.orgId, lead.phone, lead.id);
+  const previous = input.endOpen ? await previousRecipientIds(db, lead.id) : [];
   const holders = input.endOpen ? await openRecipientIds(db, lead.id) : [];
   const locked = await lockCandidates(db, campaign, now, holders);
-  const members = new Set([...campaign.staticRecipientIds, ...(campaign.poolRecipientIds ?? [])]);
-  const candidates = locked.filter((c) => campaign.poolRecipientIds === null || members.has(c.id));
+  const candidates = campaign.poolRecipientIds === null ? locked : campaignCandidates(campaign, locked);
 
   const ended = input.endOpen
     ? await endAssignments(db, {
@@ -90,92 +257,18 @@ export async function runAllocation(
       })
     : [];
 
-  const seeds = seedPicks(
-    candidates.filter((c) => campaign.poolRecipientIds === null || campaign.poolRecipientIds.includes(c.id)),
-  );
-  for (const c of candidates) {
-    const seeded = seeds.get(c.id);
-    if (seeded !== undefined) c.rotationPicks = seeded;
-  }
-
-  const previous = input.endOpen ? await previousRecipientIds(db, lead.id) : [];
-  const returningRecipientId = await findReturningRecipient(db, lead.orgId, lead.phone, lead.id);
-  const staticIds = new Set(campaign.staticRecipientIds);
-  const decision = decideAllocation({
-    lead: { id: lead.id, state: lead.state, previousRecipientIds: previous, returningRecipientId },
-    campaign: {
-      key: campaign.key,
-      recipientsPerLead: campaign.recipientsPerLead,
-      staticRecipientIds: campaign.staticRecipientIds,
-      poolRecipientIds: (
-        campaign.poolRecipientIds ?? candidates.filter((c) => c.active).map((c) => c.id)
-      ).filter((id) => !staticIds.has(id)),
-      stateRouting: campaign.stateRouting,
-      staticOptional: campaign.staticOptional,
-    },
+  const plan = planAllocation({
+    lead,
+    campaign,
     candidates,
     now,
+    previousRecipientIds: previous,
+    returningRecipientId,
     reasonOverride: input.reasonOverride,
+    eventType: input.eventType,
+    endedRecipientIds: input.endOpen ? ended.map((e) => e.recipientId) : undefined,
+    onlyIfAssigned: input.onlyIfAssigned,
   });
-
-  const byId = new Map(candidates.map((c) => [c.id, c]));
-  const rotation = new Map<string, { recipientId: string; picks: number; lastPickedAt: Date | null }>();
-  for (const [id, picks] of seeds)
-    rotation.set(id, { recipientId: id, picks, lastPickedAt: byId.get(id)?.lastPickedAt ?? null });
-
-  const events: NewEvent[] = [];
-  if (decision.outcome === 'assigned') {
-    const writes = decision.picks.map((p) => {
-      const c = byId.get(p.recipientId)!;
-      if (p.rotates) {
-        c.rotationPicks += 1;
-        rotation.set(c.id, { recipientId: c.id, picks: c.rotationPicks, lastPickedAt: now });
-      }
-      return { recipientId: c.id, reason: p.reason, localDay: c.localDay, quotaEpoch: c.quotaEpoch };
-    });
-    await insertAssignments(db, { orgId: lead.orgId, leadId: lead.id, at: now, assignments: writes });
-    await saveRotation(db, campaign.id, [...rotation.values()]);
-    await setLeadStatus(db, {
-      leadId: lead.id,
-      status: 'assigned',
-      reason: null,
-      trace: decision.trace,
-      at: now,
-      reassignmentIncrement: input.endOpen ? 1 : 0,
-    });
-    const assigned = decision.picks.map((p) => ({
-      recipientId: p.recipientId,
-      name: byId.get(p.recipientId)!.name,
-      reason: p.reason,
-    }));
-    events.push({
-      orgId: lead.orgId,
-      type: input.eventType ?? 'lead.assigned',
-      leadId: lead.id,
-      data: {
-        lead: leadSummary(lead, 'assigned', null),
-        assignments: assigned,
-        endedRecipientIds: ended.map((e) => e.recipientId),
-      },
-    });
-    return { decision, events, assigned };
-  }
-
-  // A retry that found nobody writes nothing: no new trace, no event, no rotation seeds.
-  if (input.onlyIfAssigned) return { decision, events: [], assigned: [] };
-  await saveRotation(db, campaign.id, [...rotation.values()]);
-  await setLeadStatus(db, {
-    leadId: lead.id,
-    status: 'unassigned',
-    reason: decision.reason,
-    trace: decision.trace,
-    at: now,
-  });
-  events.push({
-    orgId: lead.orgId,
-    type: 'lead.unassigned',
-    leadId: lead.id,
-    data: { lead: leadSummary(lead, 'unassigned', decision.reason), trace: decision.trace },
-  });
-  return { decision, events, assigned: [] };
+  if (plan.write) await writeAllocations(db, { at: now, writes: [plan.write], events: [] });
+  return { decision: plan.decision, events: plan.events, assigned: plan.assigned };
 }
