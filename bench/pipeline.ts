@@ -144,3 +144,51 @@ export async function offeredLoad(
       count / sendSeconds >= offeredPerSec * 0.95,
   };
 }
+
+export interface PipelinePlan {
+  /** Seconds of load at each of the headline rates (50 and 200 leads/s). */
+  seconds: Record<number, number>;
+  /** Rates tried after 200/s held, upwards, and after 50/s failed, downwards. */
+  ramp: number[];
+  rampDown: number[];
+  rampSeconds: number;
+}
+
+/**
+ * 50 and 200 leads/s, then the highest sustained rate: up from 200 while it holds, else down from 50
+ * until one holds (or from 200 when 50 held and 200 did not: nothing to try between them).
+ */
+export async function runPipeline(
+  rt: RuntimeInfo,
+  set: RealisticSet,
+  plan: PipelinePlan,
+  label: string,
+  log: (m: string) => void,
+): Promise<PipelineStep[]> {
+  const dashboard = await Dashboard.connect(rt);
+  const steps: PipelineStep[] = [];
+  try {
+    for (const rate of [50, 200]) {
+      steps.push(await offeredLoad(rt, dashboard, set, rate, plan.seconds[rate]!));
+      log(
+        `  ${label} ${rate}/s: p50 ${steps.at(-1)!.latency.p50Ms} ms, p99 ${steps.at(-1)!.latency.p99Ms} ms`,
+      );
+    }
+    const up = steps.at(-1)!.sustained;
+    const ramp = up ? plan.ramp : steps[0]!.sustained ? [] : plan.rampDown;
+    for (const rate of ramp) {
+      const step = await offeredLoad(rt, dashboard, set, rate, plan.rampSeconds);
+      steps.push(step);
+      log(
+        `  ${label} ${rate}/s: p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms, ${step.delivered}/${step.sent}`,
+      );
+      if (step.sustained !== up) break;
+    }
+  } finally {
+    dashboard.close();
+  }
+  return steps;
+}
+
+export const maxSustained = (steps: PipelineStep[]): number | null =>
+  steps.filter((s) => s.sustained).reduce<number | null>((m, s) => Math.max(m ?? 0, s.offeredPerSec), null);

@@ -1,0 +1,118 @@
+/**
+ * The pipeline step of `npm run bench` on its own (the full run takes 25 minutes, most of it other
+ * steps): `npx tsx bench/pipelineRun.ts [--quick] [--modes per-lead,batched] [--out file]`.
+ *
+ * Same database setup, runtime child process, realistic set and load plan as `bench/run.ts` step 4;
+ * `ALLOCATOR_CONCURRENCY` in the environment reaches the runtime (its default is 8). For each mode the
+ * runtime is started fresh, measured, and stopped; the runtime's CPU profile and peak RSS are recorded
+ * with the steps. Writes JSON (default: a file in the temp directory) and prints a table.
+ */
+import './env.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { resetClients } from '../functions/clients.js';
+import { resetConfig } from '../functions/config.js';
+import { summarizeCpuProfiles } from './cpuProfile.js';
+import { benchClient, openBenchDatabase } from './database.js';
+import { createRealisticSet } from './dataset.js';
+import { describeMachine } from './machine.js';
+import { maxSustained, runPipeline, type PipelinePlan, type PipelineStep } from './pipeline.js';
+import { startRuntimeChild, type RuntimeChild } from './runtimeChild.js';
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    modes: { type: 'string', default: 'per-lead,batched' },
+    out: { type: 'string' },
+  },
+});
+const MODES = ['per-lead', 'batched'] as const;
+type Mode = (typeof MODES)[number];
+const modes = values.modes.split(',') as Mode[];
+if (modes.some((m) => !MODES.includes(m))) throw new Error(`--modes takes a subset of ${MODES.join(',')}`);
+const out = path.resolve(values.out ?? path.join(os.tmpdir(), 'leadrouter-bench-pipeline.json'));
+// The plan of bench/run.ts (full and --quick).
+const plan: PipelinePlan = values.quick
+  ? { seconds: { 50: 2, 200: 1 }, ramp: [], rampDown: [], rampSeconds: 2 }
+  : {
+      seconds: { 50: 20, 200: 20 },
+      ramp: [300, 400, 500, 600, 800, 1000],
+      rampDown: [40, 25, 10, 5],
+      rampSeconds: 15,
+    };
+
+const started = Date.now();
+const log = (m: string) =>
+  process.stderr.write(`[pipeline ${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s] ${m}\n`);
+const machine = describeMachine();
+log(`${machine.nproc} × ${machine.cpuModel}, node ${machine.node}, load ${os.loadavg()[0]!.toFixed(2)}`);
+const database = await openBenchDatabase(log);
+const client = await benchClient(database.url);
+let runtime: RuntimeChild | undefined;
+const cleanUp = async () => {
+  await client.end().catch(() => undefined);
+  await resetClients();
+  await runtime?.stop().catch(() => undefined);
+  await database.close();
+};
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)));
+
+try {
+  process.env.DATABASE_URL = database.url;
+  resetConfig();
+  await resetClients();
+  const results: Record<string, unknown> = {};
+  let set: Awaited<ReturnType<typeof createRealisticSet>> | undefined;
+  for (const mode of modes) {
+    const profileDir = mkdtempSync(path.join(os.tmpdir(), 'leadrouter-bench-cpu-'));
+    runtime = await startRuntimeChild({
+      databaseUrl: database.url,
+      allocatorMode: mode,
+      cpuProfileDir: profileDir,
+      log,
+    });
+    set ??= await createRealisticSet({ orgId: runtime.orgId, expectedLeads: 0, caps: false });
+    runtime.resetPeakRss();
+    const rssBefore = runtime.rssMiB();
+    const steps: PipelineStep[] = await runPipeline(runtime, set, plan, mode, log);
+    const peakRssMiB = runtime.peakRssMiB();
+    await runtime.stop();
+    runtime = undefined;
+    results[mode] = {
+      steps,
+      maxSustainedPerSec: maxSustained(steps),
+      rssMiB: { before: rssBefore, peak: peakRssMiB },
+      runtimeCpu: summarizeCpuProfiles(profileDir),
+    };
+    rmSync(profileDir, { recursive: true, force: true });
+  }
+  const report = {
+    generatedAt: new Date().toISOString(),
+    command: `npx tsx bench/pipelineRun.ts${values.quick ? ' --quick' : ''} --modes ${modes.join(',')}`,
+    allocatorConcurrency: process.env.ALLOCATOR_CONCURRENCY ?? '8 (default)',
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    machine: { ...machine, loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100) },
+    postgres: { version: database.serverVersion, settings: database.settings },
+    ...results,
+  };
+  writeFileSync(out, JSON.stringify(report, null, 2) + '\n');
+  log(`wrote ${out}`);
+  const rows = modes.flatMap((mode) =>
+    (results[mode] as { steps: PipelineStep[] }).steps.map(
+      (s) =>
+        `| ${mode} | ${s.offeredPerSec} | ${s.achievedPerSec} | ${s.delivered}/${s.sent} | ${s.latency.p50Ms} | ${s.latency.p99Ms} | ${s.sustained ? 'yes' : 'no'} |`,
+    ),
+  );
+  process.stdout.write(
+    [
+      '| pipeline (webhook → WebSocket) | offered/s | achieved/s | delivered | p50 ms | p99 ms | sustained |',
+      '|---|---:|---:|---:|---:|---:|---|',
+      ...rows,
+    ].join('\n') + '\n',
+  );
+} finally {
+  await cleanUp();
+}
