@@ -48,6 +48,8 @@ export interface AllocatorRun {
    * after-commit work (publishing marks, order fills): every `query` of every pooled client.
    */
   roundTripsPerLead: number;
+  /** Milliseconds per lead spent waiting for each kind of statement (by its first words), largest first. */
+  statementMsPerLead: Record<string, number>;
   invariants: Invariants;
 }
 
@@ -63,9 +65,26 @@ export async function measureAllocator(
   // Count round trips: every statement any client of this process sends while the run lasts.
   const query = pg.Client.prototype.query;
   let statements = 0;
+  const profile = new Map<string, { count: number; ms: number }>();
   pg.Client.prototype.query = function (this: pg.Client, ...a: unknown[]) {
     statements++;
-    return (query as (...x: unknown[]) => unknown).apply(this, a);
+    const result = (query as (...x: unknown[]) => unknown).apply(this, a);
+    if (result instanceof Promise) {
+      // Time from sending to the answer (queueing behind a lock included), by the statement's first words.
+      const text = typeof a[0] === 'string' ? a[0] : ((a[0] as { text?: string })?.text ?? '?');
+      const key = text.replace(/\s+/g, ' ').trim().slice(0, 60);
+      const t0 = performance.now();
+      void result.then(
+        () => {
+          const p = profile.get(key) ?? { count: 0, ms: 0 };
+          p.count++;
+          p.ms += performance.now() - t0;
+          profile.set(key, p);
+        },
+        () => undefined,
+      );
+    }
+    return result;
   } as typeof query;
   try {
     if (opts.mode === 'perLead') {
@@ -95,6 +114,11 @@ export async function measureAllocator(
     latency: summarize(run.latenciesMs),
     ...(opts.mode === 'batched' ? { fallbacks } : {}),
     roundTripsPerLead: Math.round((statements / opts.leads) * 100) / 100,
+    statementMsPerLead: Object.fromEntries(
+      [...profile]
+        .sort((x, y) => y[1].ms - x[1].ms)
+        .map(([k, v]) => [k, Math.round((v.ms / opts.leads) * 1000) / 1000]),
+    ),
     invariants: await checkInvariants(client, set, messages.length),
   };
 }

@@ -85,6 +85,9 @@ const SIZES = quick
       importRows: 100_000,
       importProbeRows: 500,
     };
+// `--leads <n>`: leads per allocator and baseline run instead of the mode's default.
+const leadsArg = args.indexOf('--leads');
+if (leadsArg >= 0) SIZES.allocatorLeads = SIZES.baselineLeads = Number(args[leadsArg + 1]);
 const WORKERS = [1, 8, MAX_WORKERS];
 
 const started = Date.now();
