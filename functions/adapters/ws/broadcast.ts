@@ -7,7 +7,7 @@
 import { GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import pMap from 'p-map';
 import { managementClient } from '../../clients.js';
-import { listConnections, removeConnection } from '../dynamo/connections.js';
+import { forgetGoneConnection, listConnections } from '../dynamo/connections.js';
 import type { StoredEvent } from '../pg/events.js';
 import { logger } from '../../powertools.js';
 
@@ -70,7 +70,7 @@ export async function broadcastEvents(events: StoredEvent[], now: Date): Promise
           if (gone.has(connectionId)) return;
           gone.add(connectionId);
           // Not being able to forget it is harmless: the next push finds it gone again, TTL removes it.
-          await removeConnection(connectionId, orgId).catch((removal: unknown) =>
+          await forgetGoneConnection(connectionId, orgId, now).catch((removal: unknown) =>
             logger.warn('Forgetting a gone connection failed', {
               orgId,
               connectionId,
