@@ -3,7 +3,10 @@
  * response body flows through csv-parse row by row, so a large file never sits in memory whole.
  */
 import { parse } from 'csv-parse';
+import ipaddr from 'ipaddr.js';
+import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
+import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
 import { Readable, Transform } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { SourceFetchError, type SheetRow } from './rows.js';
@@ -21,8 +24,11 @@ export const CSV_OPTIONS = {
 } as const;
 
 /**
- * Why this URL may not be fetched, or null. Only http(s); outside the local runtime no address in
- * private, loopback or link-local space typed as an IP literal (the import runner sits in the VPC).
+ * Why this URL may not be fetched, or null. Only http(s); outside the local runtime only https and
+ * only public addresses: the import runner sits in the VPC, next to the database. An IP literal is
+ * checked here; a host name is checked when it is resolved, at connect time (`publicOnlyLookup`), so
+ * DNS names of private addresses and DNS rebinding are refused too; redirects are followed one by one
+ * and each target is checked again.
  */
 export function csvUrlProblem(raw: string, env: NodeJS.ProcessEnv = process.env): string | null {
   let url: URL;
@@ -36,22 +42,78 @@ export function csvUrlProblem(raw: string, env: NodeJS.ProcessEnv = process.env)
   if (env.LOCAL_RUNTIME === '1') return null;
   if (url.protocol !== 'https:') return 'must be an https URL';
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost' || (isIP(host) && isPrivateAddress(host))) return 'must be a public address';
+  if (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) && !isPublicAddress(host)))
+    return 'must be a public address';
   return null;
 }
 
-function isPrivateAddress(ip: string): boolean {
-  if (isIP(ip) === 6) return /^(::1?$|fc|fd|fe80|::ffff:(10|127|169\.254|192\.168)\.)/i.test(ip);
-  const [a = 0, b = 0] = ip.split('.').map(Number);
-  return (
-    a === 10 ||
-    a === 127 ||
-    a === 0 ||
-    (a === 169 && b === 254) ||
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 100 && b >= 64 && b <= 127)
-  );
+/** True for a globally routable unicast address (not private, loopback, link-local, CGNAT, reserved…). */
+export function isPublicAddress(ip: string): boolean {
+  if (!ipaddr.isValid(ip)) return false;
+  return ipaddr.process(ip).range() === 'unicast';
+}
+
+type LookupCallback = (
+  error: NodeJS.ErrnoException | null,
+  address: string | LookupAddress[],
+  family?: number,
+) => void;
+
+/** `dns.lookup` for sockets that may only reach public addresses: fails when any address is not public. */
+export function publicOnlyLookup(hostname: string, options: LookupOptions, callback: LookupCallback): void {
+  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+    if (error) return callback(error, []);
+    const blocked = addresses.find((a) => !isPublicAddress(a.address));
+    if (blocked) {
+      const refused = Object.assign(
+        new Error(`${hostname} resolves to a non-public address (${blocked.address})`),
+        {
+          code: 'ENOTPUBLIC',
+        },
+      );
+      return callback(refused, []);
+    }
+    if (options.all) return callback(null, addresses);
+    const first = addresses[0]!;
+    return callback(null, first.address, first.family);
+  });
+}
+
+let publicAgent: Agent | undefined;
+const MAX_REDIRECTS = 5;
+
+/**
+ * GET with redirects followed by hand, each hop checked by `csvUrlProblem`; outside the local runtime
+ * the connection itself resolves host names through `publicOnlyLookup`.
+ */
+async function fetchChecked(
+  raw: string,
+  signal: AbortSignal,
+  env: NodeJS.ProcessEnv,
+): Promise<UndiciResponse> {
+  const local = env.LOCAL_RUNTIME === '1';
+  const dispatcher = local
+    ? undefined
+    : (publicAgent ??= new Agent({ connect: { lookup: publicOnlyLookup } }));
+  let url = raw;
+  for (let hop = 0; ; hop++) {
+    const problem = csvUrlProblem(url, env);
+    if (problem)
+      throw new SourceFetchError(`The CSV URL ${hop === 0 ? '' : `redirects to an address that `}${problem}`);
+    let res: UndiciResponse;
+    try {
+      res = await undiciFetch(url, { redirect: 'manual', signal, dispatcher });
+    } catch (error) {
+      const cause = (error as { cause?: Error }).cause ?? (error as Error);
+      throw new SourceFetchError(`The CSV URL could not be fetched (${cause.message})`);
+    }
+    const location = res.headers.get('location');
+    if (res.status < 300 || res.status >= 400 || !location) return res;
+    await res.body?.cancel().catch(() => undefined);
+    if (hop + 1 >= MAX_REDIRECTS)
+      throw new SourceFetchError(`The CSV URL redirects more than ${MAX_REDIRECTS} times`);
+    url = new URL(location, url).href;
+  }
 }
 
 /** Parses CSV from a byte stream, yielding rows with their record number (the header is row 1). */
@@ -69,18 +131,13 @@ export async function* parseCsvRows(input: Readable): AsyncGenerator<SheetRow> {
 export async function* readCsvUrlRows(input: {
   url: string;
   signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
 }): AsyncGenerator<SheetRow> {
-  const problem = csvUrlProblem(input.url);
-  if (problem) throw new SourceFetchError(`The CSV URL ${problem}`);
-  let res: Response;
-  try {
-    res = await fetch(input.url, {
-      redirect: 'follow',
-      signal: input.signal ?? AbortSignal.timeout(120_000),
-    });
-  } catch (error) {
-    throw new SourceFetchError(`The CSV URL could not be fetched (${(error as Error).message})`);
-  }
+  const res = await fetchChecked(
+    input.url,
+    input.signal ?? AbortSignal.timeout(120_000),
+    input.env ?? process.env,
+  );
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => undefined);
     throw new SourceFetchError(`The CSV URL answered ${res.status}`, res.status);
