@@ -95,7 +95,8 @@ describe('publishEvents', () => {
   it('forgets a connection that is gone and still delivers to the live ones', async () => {
     // Prepare: a live dashboard and a connection id the gateway does not know (closed without $disconnect).
     const live = await dashboard();
-    await saveConnection(stack.orgId, 'gone-connection', new Date());
+    // (Older than the grace in which a 410 may mean "handshake not completed yet".)
+    await saveConnection(stack.orgId, 'gone-connection', new Date(Date.now() - 120_000));
     const events = await storeEvents(3);
 
     // Act
@@ -126,6 +127,32 @@ describe('publishEvents', () => {
       expect(setting.rows[0]!.synchronous_commit).toBe('on');
     } finally {
       connection.release();
+    }
+  });
+  it('does not wait for events the outbox relay holds: it marks the others and leaves those to the relay', async () => {
+    // Prepare: the relay has claimed two events (its transaction is still open, pushing).
+    const [claimed1, claimed2, free] = await storeEvents(3);
+    const pool = await dbPool();
+    const relay = await pool.connect();
+    try {
+      await relay.query('BEGIN');
+      await relay.query(`SELECT id FROM events WHERE id = ANY($1::bigint[]) FOR UPDATE`, [
+        [claimed1!.id, claimed2!.id],
+      ]);
+
+      // Act
+      const started = Date.now();
+      await markEventsPublished([claimed1!.id, claimed2!.id, free!.id], new Date());
+      const waitedMs = Date.now() - started;
+
+      // Assess: answered without waiting for the relay; only the free event marked.
+      expect(waitedMs).toBeLessThan(2_000);
+      const [at1, at2, atFree] = await publishedAt([claimed1!.id, claimed2!.id, free!.id]);
+      expect([at1, at2]).toEqual([null, null]);
+      expect(atFree).toBeInstanceOf(Date);
+    } finally {
+      await relay.query('ROLLBACK');
+      relay.release();
     }
   });
 });
