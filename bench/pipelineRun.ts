@@ -1,6 +1,7 @@
 /**
  * The pipeline step of `npm run bench` on its own (the full run takes 25 minutes, most of it other
- * steps): `npx tsx bench/pipelineRun.ts [--quick] [--modes per-lead,batched] [--out file]`.
+ * steps): `npx tsx bench/pipelineRun.ts [--quick] [--modes per-lead,batched] [--out file]`, or fixed
+ * rates without the search for the highest sustained one: `--rates 50,200 [--seconds 30]`.
  *
  * Same database setup, runtime child process, realistic set and load plan as `bench/run.ts` step 4;
  * `ALLOCATOR_CONCURRENCY` in the environment reaches the runtime (its default is 8). For each mode the
@@ -18,13 +19,22 @@ import { summarizeCpuProfiles } from './cpuProfile.js';
 import { benchClient, openBenchDatabase } from './database.js';
 import { createRealisticSet } from './dataset.js';
 import { describeMachine } from './machine.js';
-import { maxSustained, runPipeline, type PipelinePlan, type PipelineStep } from './pipeline.js';
+import {
+  Dashboard,
+  maxSustained,
+  offeredLoad,
+  runPipeline,
+  type PipelinePlan,
+  type PipelineStep,
+} from './pipeline.js';
 import { startRuntimeChild, type RuntimeChild } from './runtimeChild.js';
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     modes: { type: 'string', default: 'per-lead,batched' },
+    rates: { type: 'string' },
+    seconds: { type: 'string', default: '20' },
     out: { type: 'string' },
   },
 });
@@ -32,6 +42,10 @@ const MODES = ['per-lead', 'batched'] as const;
 type Mode = (typeof MODES)[number];
 const modes = values.modes.split(',') as Mode[];
 if (modes.some((m) => !MODES.includes(m))) throw new Error(`--modes takes a subset of ${MODES.join(',')}`);
+const rates = values.rates?.split(',').map(Number);
+const fixedSeconds = Number(values.seconds);
+if (rates?.some((r) => !(r > 0)) || !(fixedSeconds > 0))
+  throw new Error('--rates takes leads per second, comma-separated; --seconds a positive number');
 const out = path.resolve(values.out ?? path.join(os.tmpdir(), 'leadrouter-bench-pipeline.json'));
 // The plan of bench/run.ts (full and --quick).
 const plan: PipelinePlan = values.quick
@@ -42,6 +56,28 @@ const plan: PipelinePlan = values.quick
       rampDown: [40, 25, 10, 5],
       rampSeconds: 15,
     };
+
+async function fixedRates(
+  rt: RuntimeChild,
+  set: Awaited<ReturnType<typeof createRealisticSet>>,
+  list: number[],
+  mode: string,
+): Promise<PipelineStep[]> {
+  const dashboard = await Dashboard.connect(rt);
+  const steps: PipelineStep[] = [];
+  try {
+    for (const rate of list) {
+      const step = await offeredLoad(rt, dashboard, set, rate, fixedSeconds);
+      steps.push(step);
+      log(
+        `  ${mode} ${rate}/s: p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms, ${step.delivered}/${step.sent}`,
+      );
+    }
+  } finally {
+    dashboard.close();
+  }
+  return steps;
+}
 
 const started = Date.now();
 const log = (m: string) =>
@@ -77,7 +113,9 @@ try {
     set ??= await createRealisticSet({ orgId: runtime.orgId, expectedLeads: 0, caps: false });
     runtime.resetPeakRss();
     const rssBefore = runtime.rssMiB();
-    const steps: PipelineStep[] = await runPipeline(runtime, set, plan, mode, log);
+    const steps: PipelineStep[] = rates
+      ? await fixedRates(runtime, set, rates, mode)
+      : await runPipeline(runtime, set, plan, mode, log);
     const peakRssMiB = runtime.peakRssMiB();
     await runtime.stop();
     runtime = undefined;
@@ -91,7 +129,7 @@ try {
   }
   const report = {
     generatedAt: new Date().toISOString(),
-    command: `npx tsx bench/pipelineRun.ts${values.quick ? ' --quick' : ''} --modes ${modes.join(',')}`,
+    command: `npx tsx bench/pipelineRun.ts${values.quick ? ' --quick' : ''} --modes ${modes.join(',')}${rates ? ` --rates ${rates.join(',')} --seconds ${fixedSeconds}` : ''}`,
     allocatorConcurrency: process.env.ALLOCATOR_CONCURRENCY ?? '8 (default)',
     durationSeconds: Math.round((Date.now() - started) / 1000),
     machine: { ...machine, loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100) },

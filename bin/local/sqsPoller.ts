@@ -73,9 +73,14 @@ export interface SqsPoller {
  *
  * Scaling, as Lambda's FIFO event source mapping does it (concurrency grows with the number of message
  * groups that have messages waiting, up to `maxConcurrency`; our group is org + phone, so nearly every
- * lead is its own group): each receive that returns messages starts one more poller while fewer than
- * `maxPollers` run; a poller whose long poll comes back empty stops while more than `pollers` run. So a
- * burst ramps up within a few receives and an idle queue is back to `pollers` after one wait time.
+ * lead is its own group): each receive that returns a full batch (so more messages are waiting) starts
+ * one more poller while fewer than `maxPollers` run; a poller whose long poll comes back empty stops
+ * while more than `pollers` run. So a backlog ramps up within a few receives, a rate the pollers keep
+ * up with stays at `pollers` with fuller batches, and an idle queue is back to `pollers` after one wait
+ * time. Measured (docs/benchmarks.md): every allocation of one campaign pool serialises on the same
+ * recipient locks, so locally, where all invocations share one event loop, more invocations than the
+ * backlog needs only lengthen each lock hold — scaling on any non-empty receive made the pipeline at
+ * 50 leads/s 25× slower (p50 12 s against 0.48 s with 2 pollers).
  * FIFO order does not depend on it: the queue never hands out a message while an earlier one of its
  * group is in flight, however many pollers ask.
  */
@@ -124,8 +129,9 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
       { abortSignal: abort.signal },
     );
     if (Messages.length === 0) return false;
-    // Messages are waiting: one more concurrent invocation, up to the maximum.
-    if (pollers < maxPollers && !abort.signal.aborted) startPoller();
+    // A full batch: more messages are probably waiting (a partial one emptied what was visible), so one
+    // more concurrent invocation, up to the maximum.
+    if (Messages.length === batchSize && pollers < maxPollers && !abort.signal.aborted) startPoller();
     inFlight++;
     try {
       await invokeAndSettle(Messages);

@@ -250,6 +250,32 @@ describe('startSqsPoller scaling', () => {
     expect(poller.pollers()).toBe(1);
   });
 
+  it('stays at the minimum while each receive empties the queue (no backlog)', async () => {
+    // Prepare: a handler that records how many pollers run while it is invoked.
+    let most = 0;
+    poller = startSqsPoller({
+      endpoint: server.endpoint,
+      queueUrl: queues.queueUrl,
+      queueArn: queues.queueArn,
+      waitTimeSeconds: 1,
+      pollers: 1,
+      maxPollers: 4,
+      onError: () => undefined,
+      handler: async () => {
+        most = Math.max(most, poller!.pollers());
+      },
+    });
+
+    // Act: 15 leads one at a time, each after the previous one was handled.
+    for (let i = 0; i < 15; i++) {
+      await sendAll([{ leadId: `trickle-${i}`, group: `t-${i}` }]);
+      await poller.idle(10_000);
+    }
+
+    // Assess
+    expect(most).toBe(1);
+  });
+
   it('never runs two messages of one FIFO group at once, however many pollers run', async () => {
     // Prepare: 5 groups × 6 messages, interleaved.
     const messages = Array.from({ length: 30 }, (_, i) => ({ leadId: `lead-${i}`, group: `g-${i % 5}` }));
