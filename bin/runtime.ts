@@ -10,6 +10,8 @@
  * first use, then the org bootstrap, and only then traffic (HTTP, poller, scheduler). Stop is the
  * reverse: stop taking traffic, let in-flight allocations finish, then stop the stores.
  */
+// First: it must run before any module that loads the X-Ray SDK (see the file).
+import './local/xrayManualMode.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';

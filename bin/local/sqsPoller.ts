@@ -74,10 +74,9 @@ export interface SqsPoller {
  * Scaling, as Lambda's FIFO event source mapping does it (concurrency grows with the number of message
  * groups that have messages waiting, up to `maxConcurrency`; our group is org + phone, so nearly every
  * lead is its own group): each receive that returns a full batch (so more messages are waiting) starts
- * one more poller while fewer than `maxPollers` run; a poller whose long poll comes back empty stops
- * while more than `pollers` run. So a backlog ramps up within a few receives, a rate the pollers keep
- * up with stays at `pollers` with fuller batches, and an idle queue is back to `pollers` after one wait
- * time. Measured (docs/benchmarks.md): every allocation of one campaign pool serialises on the same
+ * one more poller while fewer than `maxPollers` run; a poller whose receive comes back partial or empty
+ * (it took everything visible) stops while more than `pollers` run. So a backlog ramps up within a few
+ * receives and the pollers shrink back as soon as they keep up. Measured (docs/benchmarks.md): every allocation of one campaign pool serialises on the same
  * recipient locks, so locally, where all invocations share one event loop, more invocations than the
  * backlog needs only lengthen each lock hold — scaling on any non-empty receive made the pipeline at
  * 50 leads/s 25× slower (p50 12 s against 0.48 s with 2 pollers).
@@ -114,7 +113,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
     running.add(done);
   }
 
-  /** One receive; `false` when it came back empty. */
+  /** One receive and its invocation; `true` when the batch was full (more messages probably wait). */
   async function pollOnce(): Promise<boolean> {
     const { Messages = [] } = await client.send(
       new ReceiveMessageCommand({
@@ -131,14 +130,15 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
     if (Messages.length === 0) return false;
     // A full batch: more messages are probably waiting (a partial one emptied what was visible), so one
     // more concurrent invocation, up to the maximum.
-    if (Messages.length === batchSize && pollers < maxPollers && !abort.signal.aborted) startPoller();
+    const full = Messages.length === batchSize;
+    if (full && pollers < maxPollers && !abort.signal.aborted) startPoller();
     inFlight++;
     try {
       await invokeAndSettle(Messages);
     } finally {
       inFlight--;
     }
-    return true;
+    return full;
   }
 
   async function invokeAndSettle(messages: Message[]): Promise<void> {
@@ -173,8 +173,8 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
   async function loop(): Promise<void> {
     while (!abort.signal.aborted) {
       try {
-        // Idle: scale down to the minimum (the check and the decrement run in one tick, so two pollers
-        // finding the queue empty at once cannot both leave when only one may).
+        // Nothing waiting any more (an empty or partial batch): scale down towards the minimum. The
+        // check and the decrement run in one tick, so two pollers cannot both leave when one may.
         if (!(await pollOnce()) && pollers > minPollers) {
           pollers--;
           return;
