@@ -18,6 +18,8 @@ import { startRuntime } from '../bin/runtime.js';
 const args = process.argv.slice(2);
 const rowsArg = args.indexOf('--rows');
 const ROWS = rowsArg >= 0 ? Number(args[rowsArg + 1]) : 100_000;
+/** `--queued-only`: stop once every row is queued (the upload job finished), without waiting for allocation. */
+const QUEUED_ONLY = args.includes('--queued-only');
 process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
@@ -64,6 +66,7 @@ try {
   });
   let summary = (await res.json()) as { runId: string; complete: boolean; imported: number; badRows: number };
   const answered = performance.now();
+  console.error(`answered ${res.status} after ${((answered - started) / 1000).toFixed(1)} s`);
   if (res.status !== 200 && res.status !== 202)
     throw new Error(`upload answered ${res.status}: ${JSON.stringify(summary)}`);
   while (!summary.complete) {
@@ -76,7 +79,7 @@ try {
   const peakLiveWhileQueueing = peakLive;
   const db = new pg.Client({ connectionString: rt.databaseUrl });
   await db.connect();
-  for (;;) {
+  for (; !QUEUED_ONLY;) {
     const { rows } = await db.query(`SELECT count(*)::int AS n FROM leads WHERE status <> 'queued'`);
     if (rows[0].n >= summary.imported) break;
     await new Promise((r) => setTimeout(r, 1000));

@@ -1,7 +1,10 @@
+import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -13,6 +16,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { tableName, tables, type TableName } from '../../functions/adapters/dynamo/tables.js';
+import { withTransactions } from './dynaliteTransactions.js';
 import { closeHttpServer } from './httpServer.js';
 
 export interface StartDynamoOptions {
@@ -20,13 +24,24 @@ export interface StartDynamoOptions {
   dataDir?: string;
   /** Default: any free port. */
   port?: number;
+  /**
+   * Serve from this process instead of a child process (default: a child, see `dynamoProcess.ts`).
+   * In process, dynalite's work competes with the handlers for one core.
+   */
+  inProcess?: boolean;
 }
 
 export interface RunningDynamo {
   /** `http://127.0.0.1:<port>`, for `DYNAMODB_ENDPOINT`. */
   endpoint: string;
+  /** The child process serving it (undefined when in process). */
+  pid?: number;
   stop(): Promise<void>;
 }
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/** Stopping waits this long for the child to close LevelDB before killing it. */
+const CHILD_STOP_MS = 5_000;
 
 /**
  * Starts dynalite, a DynamoDB-compatible server, on 127.0.0.1. It has no TTL: expired items stay until
@@ -39,17 +54,72 @@ export async function startDynamo(opts: StartDynamoOptions = {}): Promise<Runnin
     levelPath = path.join(path.resolve(opts.dataDir), 'dynamo');
     mkdirSync(levelPath, { recursive: true });
   }
+  return opts.inProcess ? startInProcess(levelPath, opts.port) : startChild(levelPath, opts.port);
+}
+
+async function startInProcess(
+  levelPath: string | undefined,
+  port: number | undefined,
+): Promise<RunningDynamo> {
   // Tables become ACTIVE at once instead of after dynalite's default 500 ms of CREATING.
-  const server: Server = dynalite({ path: levelPath, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // TransactWriteItems (which dynalite lacks) is served on its store: bulk intake claims keys with it.
+  const server: Server = withTransactions(() =>
+    dynalite({ path: levelPath, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+    server.listen(port ?? 0, '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
-  return { endpoint: `http://127.0.0.1:${port}`, stop: () => closeHttpServer(server) };
+  const { port: bound } = server.address() as AddressInfo;
+  return { endpoint: `http://127.0.0.1:${bound}`, stop: () => closeHttpServer(server) };
+}
+
+/**
+ * dynalite in a child process (`dynamoProcess.ts`, through tsx like the rest of the local runtime). The
+ * child exits by itself when this process goes away, so a killed runtime leaves no stand-in holding
+ * the LevelDB lock of `DATA_DIR`.
+ */
+async function startChild(levelPath: string | undefined, port: number | undefined): Promise<RunningDynamo> {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const child = fork(path.join(HERE, 'dynamoProcess.ts'), [], {
+    execArgv: ['--import', tsx],
+    env: { ...process.env, LEADROUTER_DYNAMO_OPTIONS: JSON.stringify({ path: levelPath, port }) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const bound = await new Promise<number>((resolve, reject) => {
+    const onExit = (code: number | null) =>
+      reject(new Error(`The DynamoDB stand-in exited with ${code} before listening`));
+    child.once('exit', onExit);
+    child.once('error', reject);
+    child.on('message', (message: { port?: number; error?: string }) => {
+      if (message.error) reject(new Error(`The DynamoDB stand-in could not start: ${message.error}`));
+      if (message.port === undefined) return;
+      child.off('exit', onExit);
+      resolve(message.port);
+    });
+  });
+  // The parent's event loop need not wait for the child: it ends with the parent (IPC disconnect).
+  child.unref();
+  child.channel?.unref();
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${bound}`,
+    pid: child.pid,
+    stop() {
+      stopping ??= (async () => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        child.send('stop');
+        const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_MS);
+        await exited;
+        clearTimeout(timer);
+      })();
+      return stopping;
+    },
+  };
 }
 
 /**

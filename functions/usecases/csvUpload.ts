@@ -61,8 +61,12 @@ import { publishEvents } from './publishEvents.js';
 
 /** Bytes handed to the parser at a time: it keeps backpressure instead of parsing a whole file at once. */
 const CHUNK_BYTES = 64 * 1024;
-/** Records consumed between progress commits even when most of them are bad rows. */
-const MAX_RECORDS_PER_WINDOW = 4 * WINDOW_ROWS;
+/**
+ * Records consumed between progress commits even when most of them are bad rows. A function, not a
+ * constant: imports.ts and this module import each other, so `WINDOW_ROWS` is not yet initialised
+ * while this module loads when imports.ts is loaded first (the import runner).
+ */
+const maxRecordsPerWindow = () => 4 * WINDOW_ROWS;
 /** A worker's lease outlives its time budget by this much. */
 const LEASE_MARGIN_SECONDS = 120;
 /** Attempts after which an upload that keeps failing is given up (recorded as failed). */
@@ -174,7 +178,29 @@ export async function uploadLeadsCsv(
       at: now,
     });
   });
-  return uploadSummary(await continueUpload(orgId, runId, budgetMs));
+  // From here the file is stored: whatever happens, the answer is the run (202 until it is complete),
+  // never a 5xx — the import runner finishes what this request does not.
+  try {
+    return uploadSummary(await continueUpload(orgId, runId, budgetMs));
+  } catch (error) {
+    logger.error('CSV upload stored; working on it failed, the import runner continues it', {
+      orgId,
+      runId,
+      error: error as Error,
+    });
+    return {
+      runId,
+      status: 'running',
+      complete: false,
+      rows: 0,
+      imported: 0,
+      duplicates: 0,
+      badRows: 0,
+      bad: [],
+      badTruncated: false,
+      error: null,
+    };
+  }
 }
 
 export async function getUpload(orgId: string, runId: string): Promise<UploadSummary> {
@@ -284,7 +310,7 @@ async function work(
         if (mapped.kind === 'bad') tally.reportBad(row.rowNumber, mapped.issues);
         else window.push({ rowNumber: row.rowNumber, lead: mapped.lead });
       }
-      if (window.length >= WINDOW_ROWS || consumed >= MAX_RECORDS_PER_WINDOW) {
+      if (window.length >= WINDOW_ROWS || consumed >= maxRecordsPerWindow()) {
         await flush();
         if (!fits(1.5 * lastFlushMs)) return 'out_of_time';
       }

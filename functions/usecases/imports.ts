@@ -32,7 +32,7 @@ import { Cron } from 'croner';
 import { CsvError } from 'csv-parse';
 import pMap from 'p-map';
 import { v7 as uuidv7 } from 'uuid';
-import { markClaimsQueued } from '../adapters/dynamo/claimsBatch.js';
+import { claimKeysTogether, markClaimsQueued, TRANSACT_ITEMS } from '../adapters/dynamo/claimsBatch.js';
 import {
   claimLeadKey,
   externalIdKey,
@@ -89,11 +89,14 @@ import { continueUpload } from './csvUpload.js';
 import { runScheduledJob, type JobDefinition } from './jobs.js';
 import { notifyInTransaction } from './notifications.js';
 import { publishEvents } from './publishEvents.js';
+import { asciiJson } from '../shared/text.js';
 
 /** Rows per claim/queue/settle step: one round of each per window keeps memory flat whatever the sheet's size. */
 export const WINDOW_ROWS = 500;
-/** DynamoDB claims in flight at once (each row makes two conditional puts, then two updates). */
+/** Leads claimed one by one in flight at once (each makes two conditional puts). */
 const CLAIM_CONCURRENCY = 32;
+/** Claim transactions (50 leads each) in flight at once. */
+const TRANSACT_CONCURRENCY = 4;
 /** SendMessageBatch requests in flight at once. */
 const SEND_CONCURRENCY = 8;
 /** Bad rows kept in a run's report; the total is always counted. */
@@ -235,6 +238,8 @@ export type IntakeOutcome =
 interface Pending {
   index: number;
   message: LeadMessage;
+  /** The message as stored in its claims (re-sent from there if this worker dies before sending it). */
+  serialized: string;
   extKey: string;
   pKey: string;
 }
@@ -242,9 +247,16 @@ interface Pending {
 /**
  * The batched form of `ingestLead` (same claims, same keys, same messages; see its docblock for the
  * protocol): per lead, claim its externalId for the source (forever) and its phone for the org (the
- * duplicate window) with DynamoDB conditional puts; winners go to the queue ten per SendMessageBatch,
- * then their claims are marked queued (25 per BatchWriteItem, see claimsBatch.ts); losers are duplicates of the lead the claim names, and a
- * `duplicate` message records the `lead.duplicate` event, as for a webhook.
+ * duplicate window) with DynamoDB conditional writes; winners go to the queue ten per SendMessageBatch,
+ * then their claims are marked queued (25 per BatchWriteItem); losers are duplicates of the lead the
+ * claim names, and a `duplicate` message records the `lead.duplicate` event, as for a webhook.
+ *
+ * The claims of 50 leads go in one `TransactWriteItems` of 100 conditional puts (claimsBatch.ts):
+ * a request per 50 leads instead of two per lead. If a claim is in the way the transaction writes
+ * nothing and says which; each lead is then decided exactly as the one-by-one protocol decides it
+ * (externalId first, then phone), and the leads whose claims were free go again. A lead sharing a key
+ * with an earlier lead of the same batch, or one a racing write made undecidable, takes the one-by-one
+ * path after the transactions.
  *
  * `externalIdIsThisRow`: for an import, an existing claim on a row's identity can only be this very row
  * queued by an earlier, interrupted run — it is that lead, not a duplicate, and gets no duplicate
@@ -264,49 +276,111 @@ export async function ingestLeadBatch(
   const duplicates: BatchEntry[] = [];
   const windowSeconds = config().duplicateWindowSeconds;
 
-  await pMap(
-    leads.map((lead, index) => ({ lead, index })),
-    async ({ lead, index }) => {
-      const message: LeadMessage = {
-        type: 'lead',
-        orgId: source.orgId,
-        sourceId: source.sourceId,
-        leadId: uuidv7({ msecs: now.getTime() }),
-        receivedAt: now.toISOString(),
-        lead: { ...lead, campaign: lead.campaign ?? source.defaultCampaign },
-      };
-      const serialized = JSON.stringify(message);
-      const extKey = externalIdKey(source.sourceId, lead.externalId ?? message.leadId);
-      const pKey = phoneKey(source.orgId, lead.phone);
-      const ext = await claimLeadKey({ pk: extKey, leadId: message.leadId, message: serialized, now });
-      if (!ext.claimed) {
-        await ensureQueued(ext.existing, extKey, source.orgId);
-        if (opts.externalIdIsThisRow) {
-          outcomes[index] = { status: 'queued', leadId: ext.existing.leadId };
-        } else {
-          outcomes[index] = { status: 'duplicate', leadId: ext.existing.leadId, matchedOn: 'externalId' };
-          duplicates.push(duplicateEntry(source, ext.existing.leadId, 'externalId', lead.phone, now));
-        }
-        return;
-      }
-      const phone = await claimLeadKey({
-        pk: pKey,
-        leadId: message.leadId,
-        message: serialized,
+  const prepared: Pending[] = leads.map((lead, index) => {
+    const message: LeadMessage = {
+      type: 'lead',
+      orgId: source.orgId,
+      sourceId: source.sourceId,
+      leadId: uuidv7({ msecs: now.getTime() }),
+      receivedAt: now.toISOString(),
+      lead: { ...lead, campaign: lead.campaign ?? source.defaultCampaign },
+    };
+    return {
+      index,
+      message,
+      serialized: asciiJson(message),
+      extKey: externalIdKey(source.sourceId, lead.externalId ?? message.leadId),
+      pKey: phoneKey(source.orgId, lead.phone),
+    };
+  });
+
+  /** A claim lost to `existing`: the lead is a duplicate of it (or, for an import, that very row). */
+  const lost = async (p: Pending, existing: ClaimRecord, matchedOn: 'externalId' | 'phone') => {
+    await ensureQueued(existing, matchedOn === 'externalId' ? p.extKey : p.pKey, source.orgId);
+    const lead = p.message.lead;
+    if (matchedOn === 'externalId' && opts.externalIdIsThisRow) {
+      outcomes[p.index] = { status: 'queued', leadId: existing.leadId };
+      return;
+    }
+    outcomes[p.index] = { status: 'duplicate', leadId: existing.leadId, matchedOn };
+    duplicates.push(duplicateEntry(source, existing.leadId, matchedOn, lead.phone, now));
+  };
+
+  /** The webhook's protocol for one lead: externalId claim, then phone claim (giving the first back if the second is lost). */
+  const claimOne = async (p: Pending) => {
+    const ext = await claimLeadKey({ pk: p.extKey, leadId: p.message.leadId, message: p.serialized, now });
+    if (!ext.claimed) return lost(p, ext.existing, 'externalId');
+    const phone = await claimLeadKey({
+      pk: p.pKey,
+      leadId: p.message.leadId,
+      message: p.serialized,
+      now,
+      ttlSeconds: windowSeconds,
+    });
+    if (!phone.claimed) {
+      await releaseClaim(p.extKey, p.message.leadId);
+      return lost(p, phone.existing, 'phone');
+    }
+    pending.push(p);
+  };
+
+  /**
+   * Both claims of up to 50 leads in one transaction: written, all of them are claimed. Cancelled, the
+   * reasons decide each lead as the one-by-one protocol would at that instant — externalId taken:
+   * duplicate on it; else phone taken: duplicate on it (the externalId claim the webhook would take
+   * and give back is never written); both free: tried again in the next transaction.
+   */
+  const claimTogether = async (group: Pending[]) => {
+    let rows = group;
+    for (let attempt = 0; rows.length > 0 && attempt < 3; attempt++) {
+      const out = await claimKeysTogether(
+        rows.flatMap((p) => [
+          { pk: p.extKey, leadId: p.message.leadId, message: p.serialized },
+          { pk: p.pKey, leadId: p.message.leadId, message: p.serialized, ttlSeconds: windowSeconds },
+        ]),
         now,
-        ttlSeconds: windowSeconds,
-      });
-      if (!phone.claimed) {
-        await releaseClaim(extKey, message.leadId);
-        await ensureQueued(phone.existing, pKey, source.orgId);
-        outcomes[index] = { status: 'duplicate', leadId: phone.existing.leadId, matchedOn: 'phone' };
-        duplicates.push(duplicateEntry(source, phone.existing.leadId, 'phone', lead.phone, now));
+      );
+      if (out.written) {
+        pending.push(...rows);
         return;
       }
-      pending.push({ index, message, extKey, pKey });
-    },
-    { concurrency: CLAIM_CONCURRENCY },
-  );
+      const again: Pending[] = [];
+      for (const [i, p] of rows.entries()) {
+        const ext = out.reasons[2 * i]!;
+        const phone = out.reasons[2 * i + 1]!;
+        if (ext.kind === 'taken') await lost(p, ext.existing, 'externalId');
+        else if (ext.kind === 'free' && phone.kind === 'taken') await lost(p, phone.existing, 'phone');
+        else if (ext.kind === 'free' && phone.kind === 'free') again.push(p);
+        else oneByOne.push(p);
+      }
+      rows = again;
+    }
+    oneByOne.push(...rows);
+  };
+
+  // Groups of leads whose keys are all distinct (a transaction may not name one item twice). A lead
+  // sharing a key with an earlier lead of this batch is claimed one by one after the groups, so the
+  // earlier lead's claim decides it, as it would for two webhooks in a row.
+  const groups: Pending[][] = [];
+  const oneByOne: Pending[] = [];
+  const inBatch = new Set<string>();
+  let group: Pending[] = [];
+  for (const p of prepared) {
+    if (inBatch.has(p.extKey) || inBatch.has(p.pKey) || p.extKey === p.pKey) {
+      oneByOne.push(p);
+      continue;
+    }
+    inBatch.add(p.extKey);
+    inBatch.add(p.pKey);
+    group.push(p);
+    if (group.length * 2 >= TRANSACT_ITEMS) {
+      groups.push(group);
+      group = [];
+    }
+  }
+  if (group.length > 0) groups.push(group);
+  await pMap(groups, claimTogether, { concurrency: TRANSACT_CONCURRENCY });
+  await pMap(oneByOne, claimOne, { concurrency: CLAIM_CONCURRENCY });
 
   const notSent = new Set(
     await sendAll(pending.map((p) => ({ message: p.message, groupPhone: p.message.lead.phone }))),

@@ -198,6 +198,46 @@ describe('POST /api/leads/import', () => {
     expect(empty.body.issues[0].field).toBe('body');
   });
 
+  it('answers 202 with a Location when its time budget runs out, and the import runner finishes the upload', async () => {
+    // Prepare: a file of three windows (500 rows each) and no time budget for the API: it handles the
+    // first window, then must hand the rest to the import runner
+    const phones = Array.from({ length: 1_200 }, () => uniquePhone());
+    const csv = stringify([['phone', 'first_name'], ...phones.map((p, i) => [p, `Budget ${i}`])]);
+    process.env.UPLOAD_BUDGET_MS = '0';
+    let answer: Awaited<ReturnType<typeof upload>>;
+    try {
+      // Act
+      answer = await upload(csv);
+    } finally {
+      delete process.env.UPLOAD_BUDGET_MS;
+    }
+
+    // Assess: 202, the rows so far, where to poll; polling shows the same until the runner works on it
+    expect(answer.status).toBe(202);
+    expect(answer.location).toBe(`/api/leads/import/${answer.body.runId}`);
+    expect(answer.body).toMatchObject({ status: 'running', complete: false, imported: 500, rows: 500 });
+    const polled = await api.get(answer.location!);
+    expect(polled.status).toBe(200);
+    expect(polled.body).toMatchObject({ complete: false, imported: 500 });
+
+    // Act: the import runner's next tick
+    await stack.runJob('imports');
+
+    // Assess: complete, every row once
+    const done = await api.get(answer.location!);
+    expect(done.body).toMatchObject({
+      status: 'succeeded',
+      complete: true,
+      rows: 1_200,
+      imported: 1_200,
+      duplicates: 0,
+      badRows: 0,
+    });
+    await drained();
+    const leads = await leadsWithPhones(phones);
+    expect(leads).toHaveLength(1_200);
+  });
+
   const ROWS = Number(process.env.CSV_UPLOAD_ROWS ?? 5_000);
   it(
     `imports ${ROWS.toLocaleString('en-US')} rows end to end (queue and allocator) with bounded memory`,

@@ -3,7 +3,7 @@
  * reports what it imported, what were duplicates, and every bad row with its row number and reason.
  */
 import { h } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../api.js';
 import { ErrorNote, PageHeader } from '../components/bits.js';
 import { Dialog } from '../components/dialog.js';
@@ -442,7 +442,14 @@ function ImportForm({ onClose, onCreated }: { onClose: () => void; onCreated: ()
   );
 }
 
-/** A one-off CSV upload: streamed by the API row by row, with per-row results. */
+/** How often a large upload's progress is polled while the import runner finishes it. */
+const UPLOAD_POLL_MS = 2_000;
+
+/**
+ * A one-off CSV upload: streamed by the API row by row, with per-row results. A file the API does not
+ * finish within its time limit answers 202 with the counts so far; the page then polls the upload
+ * (`GET /api/leads/import/{runId}`, the answer's Location) and shows the progress until it is complete.
+ */
 function UploadCard() {
   const { api } = useApp();
   const campaigns = useResource(
@@ -454,24 +461,41 @@ function UploadCard() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
   const [summary, setSummary] = useState<UploadSummary | null>(null);
+  const [progress, setProgress] = useState<UploadSummary | null>(null);
+  const mounted = useRef(true);
+  useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
   const submit = async (e: Event) => {
     e.preventDefault();
     if (!file) return;
     setBusy(true);
     setError(null);
     setSummary(null);
+    setProgress(null);
     try {
-      setSummary(
-        await api.upload<UploadSummary>(
-          `/api/leads/import?campaign=${encodeURIComponent(campaign)}`,
-          file,
-          'text/csv',
-        ),
+      let current = await api.upload<UploadSummary>(
+        `/api/leads/import?campaign=${encodeURIComponent(campaign)}`,
+        file,
+        'text/csv',
       );
+      while (!current.complete) {
+        setProgress(current);
+        await new Promise((resolve) => setTimeout(resolve, UPLOAD_POLL_MS));
+        // Leaving the page stops polling; the server finishes the upload either way.
+        if (!mounted.current) return;
+        current = await api.get<UploadSummary>(`/api/leads/import/${encodeURIComponent(current.runId)}`);
+      }
+      setProgress(null);
+      setSummary(current);
     } catch (err) {
+      setProgress(null);
       setError(err as Error);
     } finally {
-      setBusy(false);
+      if (mounted.current) setBusy(false);
     }
   };
   return h(
@@ -518,10 +542,17 @@ function UploadCard() {
       h(
         'button',
         { type: 'submit', class: 'button primary', disabled: !file || busy },
-        busy ? 'Uploading…' : 'Upload',
+        busy ? (progress ? 'Importing…' : 'Uploading…') : 'Upload',
       ),
     ),
     h(ErrorNote, { error }),
+    progress
+      ? h(
+          'div',
+          { class: 'note', role: 'status', 'aria-live': 'polite' },
+          `Importing on the server: ${formatNumber(progress.rows)} rows so far — ${formatNumber(progress.imported)} imported, ${formatNumber(progress.duplicates)} duplicates, ${formatNumber(progress.badRows)} bad. You can leave this page; the import continues.`,
+        )
+      : null,
     summary
       ? h(
           'div',
