@@ -202,23 +202,6 @@ export async function insertAssignments(
   );
 }
 
-/** Saves rotation state: picks of chosen pool members, and seeded rows of members new to the rotation. */
-export async function saveRotation(
-  db: Db,
-  campaignId: string,
-  rows: { recipientId: string; picks: number; lastPickedAt: Date | null }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await db.query(
-    `INSERT INTO rotation_state (campaign_id, recipient_id, picks, last_picked_at)
-     SELECT $1, x.recipient_id, x.picks, x.last_picked_at
-     FROM unnest($2::uuid[], $3::bigint[], $4::timestamptz[]) AS x(recipient_id, picks, last_picked_at)
-     ON CONFLICT (campaign_id, recipient_id)
-     DO UPDATE SET picks = excluded.picks, last_picked_at = excluded.last_picked_at`,
-    [campaignId, rows.map((r) => r.recipientId), rows.map((r) => r.picks), rows.map((r) => r.lastPickedAt)],
-  );
-}
-
 /**
  * Ends open assignments of a lead and, where they still count, gives their capacity back: −1 on the
  * local-day counter they were counted in, +1 on the quota of the epoch they were taken from.
@@ -466,9 +449,12 @@ export async function readRecipientSet(
   now: Date,
   campaignIds: string[],
 ): Promise<RecipientSnapshot[]> {
+  // One row per (recipient, rotation row in the campaigns asked for), or one with nulls when it has none.
   const out = await db.query<
     Omit<RecipientSnapshot, 'rotation'> & {
-      rotation: { campaignId: string; picks: number; lastPickedAt: string | null }[];
+      campaignId: string | null;
+      picks: number | null;
+      lastPickedAt: Date | null;
     }
   >(
     `SELECT r.id, r.org_id AS "orgId", r.name, r.active, r.states, r.daily_cap AS "dailyCap",
@@ -476,26 +462,25 @@ export async function readRecipientSet(
             r.working_hours AS "workingHours",
             (($2::timestamptz AT TIME ZONE r.timezone)::date)::text AS "localDay",
             COALESCE(d.assigned, 0) AS "assignedToday",
-            COALESCE((SELECT json_agg(json_build_object('campaignId', rs.campaign_id, 'picks', rs.picks,
-                                                        'lastPickedAt', rs.last_picked_at))
-                      FROM rotation_state rs
-                      WHERE rs.recipient_id = r.id AND rs.campaign_id = ANY($3::uuid[])), '[]') AS rotation
+            rs.campaign_id AS "campaignId", rs.picks, rs.last_picked_at AS "lastPickedAt"
      FROM recipients r
      LEFT JOIN recipient_day_counts d
        ON d.recipient_id = r.id AND d.local_day = ($2::timestamptz AT TIME ZONE r.timezone)::date
+     LEFT JOIN rotation_state rs ON rs.recipient_id = r.id AND rs.campaign_id = ANY($3::uuid[])
      WHERE r.id = ANY($1::uuid[])
      ORDER BY r.id`,
     [ids, now, campaignIds],
   );
-  return out.rows.map((r) => ({
-    ...r,
-    states: r.states ?? [],
-    rotation: r.rotation.map((x) => ({
-      campaignId: x.campaignId,
-      picks: Number(x.picks),
-      lastPickedAt: x.lastPickedAt === null ? null : new Date(x.lastPickedAt),
-    })),
-  }));
+  const byId = new Map<string, RecipientSnapshot>();
+  for (const { campaignId, picks, lastPickedAt, ...r } of out.rows) {
+    let snapshot = byId.get(r.id);
+    if (!snapshot) {
+      snapshot = { ...r, states: r.states ?? [], rotation: [] };
+      byId.set(r.id, snapshot);
+    }
+    if (campaignId !== null) snapshot.rotation.push({ campaignId, picks: picks!, lastPickedAt });
+  }
+  return [...byId.values()];
 }
 
 /** The columns of a stored event, as `StoredEvent` (events.ts) names them. */
