@@ -18,6 +18,8 @@ export interface PipelineStep {
   /** Send rate actually achieved by the client. */
   achievedPerSec: number;
   httpErrors: number;
+  /** Answers other than 202 by status (0: the request itself failed), to tell overload from rejection. */
+  errorStatuses: Record<string, number>;
   delivered: number;
   latency: LatencySummary;
   sustained: boolean;
@@ -112,6 +114,11 @@ export async function offeredLoad(
   const keys: string[] = [];
   const requests: Promise<void>[] = [];
   let httpErrors = 0;
+  const errorStatuses: Record<string, number> = {};
+  const fail = (status: number) => {
+    httpErrors++;
+    errorStatuses[status] = (errorStatuses[status] ?? 0) + 1;
+  };
   const start = performance.now() + 20;
   for (let i = 0; i < count; i++) {
     const at = start + (i * 1000) / offeredPerSec;
@@ -134,11 +141,9 @@ export async function offeredLoad(
       })
         .then(async (res) => {
           await res.arrayBuffer();
-          if (res.status !== 202) httpErrors++;
+          if (res.status !== 202) fail(res.status);
         })
-        .catch(() => {
-          httpErrors++;
-        }),
+        .catch(() => fail(0)),
     );
   }
   const sendSeconds = (performance.now() - start) / 1000;
@@ -153,6 +158,7 @@ export async function offeredLoad(
     sent: count,
     achievedPerSec: Math.round((count / Math.max(sendSeconds, 0.001)) * 10) / 10,
     httpErrors,
+    errorStatuses,
     delivered,
     latency,
     sustained:

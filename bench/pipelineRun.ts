@@ -4,7 +4,7 @@
  * rates without the search for the highest sustained one: `--rates 50,200 [--seconds 30]`.
  *
  * Same database setup, runtime child process, realistic set and load plan as `bench/run.ts` step 4;
- * `ALLOCATOR_CONCURRENCY` in the environment reaches the runtime (its default is 8). For each mode the
+ * `ALLOCATOR_CONCURRENCY` in the environment reaches the runtime (its default is 2). For each mode the
  * runtime is started fresh, measured, and stopped; the runtime's CPU profile and peak RSS are recorded
  * with the steps. Writes JSON (default: a file in the temp directory) and prints a table.
  */
@@ -130,7 +130,7 @@ try {
   const report = {
     generatedAt: new Date().toISOString(),
     command: `npx tsx bench/pipelineRun.ts${values.quick ? ' --quick' : ''} --modes ${modes.join(',')}${rates ? ` --rates ${rates.join(',')} --seconds ${fixedSeconds}` : ''}`,
-    allocatorConcurrency: process.env.ALLOCATOR_CONCURRENCY ?? '8 (default)',
+    allocatorConcurrency: process.env.ALLOCATOR_CONCURRENCY ?? '2 (default)',
     durationSeconds: Math.round((Date.now() - started) / 1000),
     machine: { ...machine, loadAverageAtEnd: os.loadavg().map((v) => Math.round(v * 100) / 100) },
     postgres: { version: database.serverVersion, settings: database.settings },

@@ -1,6 +1,6 @@
 /** Starts and stops the local runtime in a child process (see runtimeProcess.ts). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -16,8 +16,18 @@ export interface RuntimeInfo {
   databaseUrl: string;
 }
 
+/** The runtime process's `process.memoryUsage()`, and its event-loop delay p99 since the last ask. */
+export interface ChildMemory extends NodeJS.MemoryUsage {
+  loopDelayP99Ms: number;
+}
+
 export interface RuntimeChild extends RuntimeInfo {
   pid: number;
+  memory(): Promise<ChildMemory>;
+  /** Resolves when the runtime's lead queue is drained and no allocation runs; rejects after 30 s. */
+  idle(): Promise<void>;
+  /** Sockets the runtime process holds open (`/proc/<pid>/fd`). */
+  sockets(): number;
   /** Peak resident set size of the runtime process so far (VmHWM), in MiB. */
   peakRssMiB(): number;
   /** Current resident set size (VmRSS), in MiB. */
@@ -39,6 +49,8 @@ export async function startRuntimeChild(opts: {
   allocatorMode?: 'per-lead' | 'batched';
   /** Write a V8 CPU profile of the runtime process into this directory when it stops. */
   cpuProfileDir?: string;
+  /** More Node options for the runtime process (e.g. `--heapsnapshot-signal=SIGUSR2`). */
+  nodeArgs?: string[];
   log: (m: string) => void;
 }): Promise<RuntimeChild> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'leadrouter-bench-runtime-'));
@@ -55,9 +67,24 @@ export async function startRuntimeChild(opts: {
   const profiling = opts.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfileDir}`] : [];
   const child: ChildProcess = spawn(
     process.execPath,
-    [...profiling, '--import', 'tsx', path.join(HERE, 'runtimeProcess.ts')],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    [...profiling, ...(opts.nodeArgs ?? []), '--import', 'tsx', path.join(HERE, 'runtimeProcess.ts')],
+    { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
   );
+  let nextId = 0;
+  const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  child.on('message', (raw) => {
+    const { id, result, error } = raw as { id: number; result?: unknown; error?: string };
+    const waiter = pending.get(id);
+    pending.delete(id);
+    if (error !== undefined) waiter?.reject(new Error(error));
+    else waiter?.resolve(result);
+  });
+  const ask = <T>(op: string) =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      child.send({ id, op });
+    });
   const stderr: string[] = [];
   readline.createInterface({ input: child.stderr! }).on('line', (line) => {
     if (process.env.BENCH_VERBOSE === '1') process.stderr.write(`${line}\n`);
@@ -91,6 +118,16 @@ export async function startRuntimeChild(opts: {
   return {
     ...info,
     pid,
+    memory: () => ask<ChildMemory>('memory'),
+    idle: () => ask<void>('idle'),
+    sockets: () =>
+      readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:');
+        } catch {
+          return false;
+        }
+      }).length,
     peakRssMiB: () => Math.round(statusKiB(pid, 'VmHWM') / 1024),
     rssMiB: () => Math.round(statusKiB(pid, 'VmRSS') / 1024),
     resetPeakRss: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),

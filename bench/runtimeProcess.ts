@@ -1,8 +1,11 @@
 /**
  * Child-process entry: the local runtime (`startRuntime`, what `npm start` runs) on the bench database,
  * in a process of its own so that the load generator's work does not sit on the server's event loop.
- * Prints one JSON line with its URLs and credentials when ready; SIGTERM stops it cleanly.
+ * Prints one JSON line with its URLs and credentials when ready; SIGTERM stops it cleanly. Over the IPC
+ * channel (when the parent opened one) it answers `{ id, op }` requests: `memory` (its own
+ * `process.memoryUsage()` and event-loop delay since the last ask) and `idle` (queue drained).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startRuntime } from '../bin/runtime.js';
 
 const env = process.env;
@@ -29,3 +32,25 @@ process.stdout.write(
     },
   }) + '\n',
 );
+
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const ops: Record<string, () => Promise<unknown>> = {
+  memory: async () => {
+    const answer = {
+      ...process.memoryUsage(),
+      loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e5) / 10,
+    };
+    loopDelay.reset();
+    return answer;
+  },
+  idle: () => runtime.idle(),
+};
+process.on('message', (raw) => {
+  const { id, op } = raw as { id: number; op: string };
+  const work = ops[op] ?? (() => Promise.reject(new Error(`unknown op ${op}`)));
+  work().then(
+    (result) => process.send?.({ id, result }),
+    (error: unknown) => process.send?.({ id, error: (error as Error).message }),
+  );
+});

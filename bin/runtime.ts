@@ -58,7 +58,7 @@ export interface RuntimeOptions {
   visibilityTimeoutSeconds?: number;
   /**
    * Concurrent allocator invocations at most (the SQS event source's `maxConcurrency` on AWS). Default:
-   * `ALLOCATOR_CONCURRENCY`, else 8.
+   * `ALLOCATOR_CONCURRENCY`, else 2 (see `allocatorConcurrency`).
    */
   allocatorConcurrency?: number;
   log?: (message: string) => void;
@@ -93,15 +93,21 @@ async function loadHandler(name: HandlerName): Promise<Handler> {
 }
 
 /**
- * `ALLOCATOR_CONCURRENCY`: how many allocator invocations may run at once, 1–64 (default 8). Lambda's
+ * `ALLOCATOR_CONCURRENCY`: how many allocator invocations may run at once, 1–64 (default 2). Lambda's
  * FIFO event source scales with the message groups that have messages waiting (nearly one per lead
- * here) up to its `maxConcurrency`; the local poller does the same up to this number. Above the local
- * pool's 20 connections more invocations only queue for one, hence the bound. Read at start, so a typo
- * fails there instead of as a silently different pipeline.
+ * here) up to its `maxConcurrency`; the local poller does the same up to this number, from 2.
+ *
+ * Why 2 by default locally: allocations of one campaign pool serialise on the same recipient locks, and
+ * locally every invocation shares one event loop with ingest and the stand-ins, so more invocations only
+ * lengthen each lock hold (their pushes and queue calls run between the holder's round trips). Measured
+ * with the pipeline bench, batched, 50 leads/s for 30 s, same load average (11): 2 invocations p50 0.48 s,
+ * 8 invocations p50 12 s (docs/benchmarks.md). Raise it for workloads over disjoint pools (many orgs or
+ * campaigns), where invocations do not wait for each other. Above the local pool's 20 connections more
+ * invocations only queue for one, hence the bound. Read at start, so a typo fails there.
  */
 export function allocatorConcurrency(env: NodeJS.ProcessEnv): number {
   const raw = env.ALLOCATOR_CONCURRENCY;
-  if (raw === undefined || raw === '') return 8;
+  if (raw === undefined || raw === '') return 2;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 64)
     throw new Error(`ALLOCATOR_CONCURRENCY must be an integer from 1 to 64, got "${raw}"`);

@@ -1,11 +1,15 @@
 /**
- * Soak test: `npm run soak -- --minutes 10 [--rate 50] [--allocator-mode per-lead|batched]`.
+ * Soak test: `npm run soak -- --minutes 10 [--rate 50] [--allocator-mode per-lead|batched]
+ * [--heap-snapshots <dir>]`.
  *
- * Boots the whole local runtime (embedded PostgreSQL with crash-safe settings, DynamoDB and SQS
- * stand-ins, the allocator poller, the WebSocket gateway, the scheduler) in a throw-away directory,
- * sends `--rate` leads per second to the webhook for `--minutes`, then waits for the queue to drain.
- * Every 10 s it samples the process's RSS and heap, the open PostgreSQL connections
- * (`pg_stat_activity`) and the open sockets of this process (`/proc/self/fd`).
+ * Boots an embedded PostgreSQL with crash-safe settings and the whole local runtime (DynamoDB and SQS
+ * stand-ins, the allocator poller, the WebSocket gateway, the scheduler) in a child process of its own
+ * (`bench/runtimeChild.ts`, as the bench does), so that the load generator neither shares the
+ * runtime's event loop nor counts in its memory. Sends `--rate` leads per second to the webhook for
+ * `--minutes`, then waits for the queue to drain. Every 10 s it samples the runtime process's RSS, heap
+ * and external memory and event-loop delay, the open PostgreSQL connections (`pg_stat_activity`) and
+ * the runtime's open sockets (`/proc/<pid>/fd`). With `--heap-snapshots`, the runtime writes a V8 heap
+ * snapshot there at the end of the warm-up and at the end of the load (compare them in Chrome DevTools).
  *
  * Requests are not allowed to pile up: with more than `rate × 10` answers pending, a tick's requests are
  * counted as shed instead (the product could not keep the rate). Ctrl-C stops the runtime cleanly.
@@ -15,13 +19,14 @@
  * last third is within 25 % (and 64 MiB) of the median of the warm-up's end for RSS, and PostgreSQL
  * connections and sockets grow by at most 2 and 10. Prints a summary either way.
  */
-import { chmodSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import WebSocket from 'ws';
+import { startRuntimeChild } from '../bench/runtimeChild.js';
 import { startPostgres } from './local/postgres.js';
-import { startRuntime } from './runtime.js';
 
 const { values } = parseArgs({
   options: {
@@ -30,9 +35,14 @@ const { values } = parseArgs({
     'sample-seconds': { type: 'string', default: '10' },
     // `batched` commits a whole SQS batch per transaction (see functions/allocator/handler.ts).
     'allocator-mode': { type: 'string', default: process.env.ALLOCATOR_MODE ?? 'per-lead' },
+    'heap-snapshots': { type: 'string' },
   },
 });
-process.env.ALLOCATOR_MODE = values['allocator-mode'];
+const allocatorMode = values['allocator-mode'];
+if (allocatorMode !== 'per-lead' && allocatorMode !== 'batched') {
+  console.error('--allocator-mode must be per-lead or batched');
+  process.exit(2);
+}
 const minutes = Number(values.minutes);
 const rate = Number(values.rate);
 const sampleMs = Number(values['sample-seconds']) * 1000;
@@ -45,10 +55,19 @@ interface Sample {
   t: number;
   rssMiB: number;
   heapMiB: number;
+  /** V8's reserved heap, and memory outside it (Buffers, native modules such as LevelDB's). */
+  heapTotalMiB: number;
+  externalMiB: number;
+  /** 99th percentile of the runtime's event-loop delay over the interval. */
+  loopDelayP99Ms: number;
+  /** The load generator (this process), for comparison. */
+  generatorRssMiB: number;
   pgConnections: number;
   sockets: number;
   sent: number;
   stored: number;
+  /** Messages the dashboard received so far. */
+  pushed: number;
 }
 
 const mib = (bytes: number) => Math.round((bytes / 1048576) * 10) / 10;
@@ -57,39 +76,31 @@ const median = (xs: number[]) => {
   return s.length === 0 ? 0 : s[Math.floor(s.length / 2)]!;
 };
 
-/** Sockets this process holds open (Linux; elsewhere the active TCP handles). */
-function openSockets(): number {
-  try {
-    return readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-      } catch {
-        return false;
-      }
-    }).length;
-  } catch {
-    return process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
-  }
-}
-
 const dataDir = mkdtempSync(path.join(os.tmpdir(), 'leadrouter-soak-'));
 chmodSync(dataDir, 0o755); // the server may run as the `postgres` user
 const log = (m: string) => console.log(`[soak] ${m}`);
 log(`starting the runtime in ${dataDir}`);
-process.env.POWERTOOLS_LOG_LEVEL ??= 'ERROR';
 // Our own PostgreSQL (crash-safe settings), so that its cluster can be removed at the end.
 const postgres = await startPostgres({ dataDir: path.join(dataDir, 'postgres') });
-const runtime = await startRuntime({
-  dataDir,
+const snapshotDir = values['heap-snapshots'] ? path.resolve(values['heap-snapshots']) : undefined;
+if (snapshotDir) mkdirSync(snapshotDir, { recursive: true });
+const runtime = await startRuntimeChild({
   databaseUrl: postgres.url,
-  demo: false,
-  relayIntervalMs: 2000,
+  allocatorMode,
+  nodeArgs: snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : [],
+  log,
 });
+const heapSnapshot = (label: string) => {
+  if (!snapshotDir) return;
+  process.kill(runtime.pid, 'SIGUSR2');
+  log(`heap snapshot (${label}) requested into ${snapshotDir}`);
+};
 const db = new pg.Client({ connectionString: runtime.databaseUrl });
 db.on('error', () => undefined); // the sampler must not crash the run when the server stops
 await db.connect();
 
 async function shutdown(): Promise<void> {
+  dashboard.close();
   await db.end().catch(() => undefined);
   await runtime.stop();
   await postgres.stop();
@@ -97,9 +108,8 @@ async function shutdown(): Promise<void> {
   rmSync(dataDir, { recursive: true, force: true });
 }
 const headers = { authorization: `Bearer ${runtime.adminToken}`, 'content-type': 'application/json' };
-// The load generator shares the event loop with the whole stack, so its requests arrive in bursts when
-// the loop stalls; lift the source's rate limit (tested in rateLimit.test.ts) so those bursts measure
-// the pipeline, not the limiter.
+// On a loaded machine the generator's ticks arrive in bursts after a stall; lift the source's rate limit
+// (tested in rateLimit.test.ts) so those bursts measure the pipeline, not the limiter.
 await fetch(`${runtime.url}/api/sources/${runtime.sourceId}`, {
   method: 'PATCH',
   headers,
@@ -107,6 +117,16 @@ await fetch(`${runtime.url}/api/sources/${runtime.sourceId}`, {
 });
 for (const name of ['Soak A', 'Soak B', 'Soak C', 'Soak D', 'Soak E'])
   await fetch(`${runtime.url}/api/recipients`, { method: 'POST', headers, body: JSON.stringify({ name }) });
+
+// One dashboard stays connected for the whole run, so the realtime push (and the gateway's buffers) are
+// part of what must stay flat; it counts messages and keeps none.
+let pushed = 0;
+const dashboard = new WebSocket(`${runtime.wsUrl}?token=${encodeURIComponent(runtime.adminToken)}`);
+dashboard.on('message', () => pushed++);
+await new Promise<void>((resolve, reject) => {
+  dashboard.once('open', () => resolve());
+  dashboard.once('error', reject);
+});
 
 const accepted: string[] = [];
 const statuses = new Map<number, number>();
@@ -137,19 +157,24 @@ async function sample(): Promise<void> {
     `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()`,
   );
   const stored = await db.query(`SELECT count(*)::int AS n FROM leads`);
-  const m = process.memoryUsage();
+  const m = await runtime.memory();
   const s: Sample = {
     t: Math.round((Date.now() - started) / 1000),
     rssMiB: mib(m.rss),
     heapMiB: mib(m.heapUsed),
+    heapTotalMiB: mib(m.heapTotal),
+    externalMiB: mib(m.external),
+    loopDelayP99Ms: m.loopDelayP99Ms,
+    generatorRssMiB: mib(process.memoryUsage().rss),
     pgConnections: conn.rows[0].n,
-    sockets: openSockets(),
+    sockets: runtime.sockets(),
     sent,
     stored: stored.rows[0].n,
+    pushed,
   };
   samples.push(s);
   log(
-    `t=${s.t}s sent=${s.sent} stored=${s.stored} rss=${s.rssMiB}MiB heap=${s.heapMiB}MiB pg=${s.pgConnections} sockets=${s.sockets}`,
+    `t=${s.t}s sent=${s.sent} stored=${s.stored} pushed=${s.pushed} rss=${s.rssMiB}MiB heap=${s.heapMiB}/${s.heapTotalMiB}MiB external=${s.externalMiB}MiB loop-p99=${s.loopDelayP99Ms}ms pg=${s.pgConnections} sockets=${s.sockets}`,
   );
 }
 
@@ -166,6 +191,8 @@ const endAt = started + minutes * 60_000;
 const inFlight = new Set<Promise<void>>();
 let shed = 0;
 let nextSample = started;
+// The checks' warm-up ends after the first fifth of the samples (see the summary below).
+let warmSnapshotAt: number | undefined = started + (minutes * 60_000) / 5;
 for (let tick = 0; Date.now() < endAt; tick++) {
   const due = started + tick * 100;
   const wait = due - Date.now();
@@ -183,7 +210,12 @@ for (let tick = 0; Date.now() < endAt; tick++) {
     nextSample += sampleMs;
     await sample();
   }
+  if (warmSnapshotAt !== undefined && Date.now() >= warmSnapshotAt) {
+    warmSnapshotAt = undefined;
+    heapSnapshot('end of warm-up');
+  }
 }
+heapSnapshot('end of load');
 await Promise.all(inFlight);
 log(`load done; ${sent} requests sent, ${shed} shed; waiting for the queue to drain`);
 // `idle()` gives up after 30 s; a backlog may take longer.
@@ -226,7 +258,8 @@ const checks = {
 const summary = {
   minutes,
   rate,
-  allocatorMode: process.env.ALLOCATOR_MODE,
+  allocatorMode,
+  allocatorConcurrency: process.env.ALLOCATOR_CONCURRENCY ?? '2 (default)',
   requests: sent,
   shed,
   statuses: Object.fromEntries(statuses),
@@ -234,6 +267,7 @@ const summary = {
   stored: stored.rows[0].n,
   lost,
   dlq: dlq.queue.dlq,
+  dashboardMessages: pushed,
   rssMiB: {
     start: rssBase,
     end: median(tail.map((s) => s.rssMiB)),

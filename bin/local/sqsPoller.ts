@@ -31,7 +31,7 @@ export interface SqsPollerOptions {
   pollers?: number;
   /**
    * Concurrent invocations at most, as the event source mapping's `maxConcurrency` on AWS. Default
-   * `max(8, pollers)`; must be ≥ `pollers`.
+   * `pollers` (no scaling); must be ≥ `pollers`. The local runtime sets it from `ALLOCATOR_CONCURRENCY`.
    */
   maxPollers?: number;
   /** Overrides the queue's visibility timeout per receive (tests use 1 s to see redelivery fast). */
@@ -89,7 +89,7 @@ export function startSqsPoller(opts: SqsPollerOptions): SqsPoller {
   const batchSize = opts.batchSize ?? 10;
   const waitTimeSeconds = opts.waitTimeSeconds ?? 20;
   const minPollers = opts.pollers ?? 2;
-  const maxPollers = opts.maxPollers ?? Math.max(8, minPollers);
+  const maxPollers = opts.maxPollers ?? minPollers;
   if (!Number.isInteger(minPollers) || minPollers < 1)
     throw new RangeError(`pollers must be an integer ≥ 1, got ${minPollers}`);
   if (!Number.isInteger(maxPollers) || maxPollers < minPollers)
