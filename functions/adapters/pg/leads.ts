@@ -107,24 +107,6 @@ export async function setLeadStatus(
   );
 }
 
-/** The recipient who most recently held another lead with this phone (returning contact). */
-export async function findReturningRecipient(
-  db: Db,
-  orgId: string,
-  phone: string | null,
-  leadId: string,
-): Promise<string | null> {
-  if (!phone) return null;
-  const out = await db.query<{ recipientId: string }>(
-    `SELECT a.recipient_id AS "recipientId"
-     FROM leads l JOIN assignments a ON a.lead_id = l.id
-     WHERE l.org_id = $1 AND l.phone = $2 AND l.id <> $3 AND a.recipient_id IS NOT NULL
-     ORDER BY a.assigned_at DESC LIMIT 1`,
-    [orgId, phone, leadId],
-  );
-  return out.rows[0]?.recipientId ?? null;
-}
-
 export async function getLead(orgId: string, leadId: string): Promise<LeadRow | undefined> {
   const rows = await read<LeadRow>(`SELECT ${LEAD_COLUMNS} FROM leads WHERE id = $1 AND org_id = $2`, [
     leadId,
