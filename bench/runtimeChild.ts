@@ -28,6 +28,8 @@ export interface RuntimeChild extends RuntimeInfo {
   idle(): Promise<void>;
   /** Sockets the runtime process holds open (`/proc/<pid>/fd`). */
   sockets(): number;
+  /** CPU time the runtime process used so far, user + system, in ms (`/proc/<pid>/stat`). */
+  cpuMs(): number;
   /** Peak resident set size of the runtime process so far (VmHWM), in MiB. */
   peakRssMiB(): number;
   /** Current resident set size (VmRSS), in MiB. */
@@ -128,6 +130,11 @@ export async function startRuntimeChild(opts: {
           return false;
         }
       }).length,
+    cpuMs: () => {
+      // Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s; the name field may hold spaces.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    },
     peakRssMiB: () => Math.round(statusKiB(pid, 'VmHWM') / 1024),
     rssMiB: () => Math.round(statusKiB(pid, 'VmRSS') / 1024),
     resetPeakRss: () => writeFileSync(`/proc/${pid}/clear_refs`, '5'),
