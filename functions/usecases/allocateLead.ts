@@ -12,6 +12,7 @@
  *     statement: org id, then recipient id ascending — the global lock order, docs/allocation.md).
  *  3. Read those recipients' counters for their local day and their rotation rows in those campaigns,
  *     in a new statement (READ COMMITTED: its snapshot includes what the previous lock holders wrote).
+ *     Steps 2 and 3 are one round trip: the SQL function `lock_and_read_recipients` runs both.
  *  4. Decide the messages one by one, in queue order, in memory with the pure rule
  *     (`planAllocation` → `decideAllocation`), carrying counters, quotas, rotation picks and returning
  *     contacts forward from one decision to the next exactly as the database would have.
@@ -20,12 +21,11 @@
  *  5. Write assignments, counters, rotation rows, lead statuses and traces, and the events in one
  *     statement (`writeAllocations`); commit; then push the events to dashboards.
  *
- * Under the recipient locks: steps 2, 3, 5 and the commit — three round trips and the commit.
+ * Under the recipient locks: steps 2+3 (one call), 5 and the commit — two round trips and the commit.
  */
 import {
   insertLeadsForAllocation,
-  lockRecipientSet,
-  readRecipientSet,
+  lockAndReadRecipientSet,
   writeAllocations,
   type AllocationWrite,
   type CampaignRow,
@@ -104,11 +104,10 @@ async function lockAndRead(
   const allActiveOrgIds = [
     ...new Set(campaigns.filter((c) => c.poolRecipientIds === null).map((c) => c.orgId)),
   ];
-  const locked = await lockRecipientSet(db, [...members.values()], allActiveOrgIds);
-  if (locked.length === 0) return recipients;
-  const snapshot = await readRecipientSet(
+  const snapshot = await lockAndReadRecipientSet(
     db,
-    locked,
+    [...members.values()],
+    allActiveOrgIds,
     now,
     campaigns.map((c) => c.id),
   );

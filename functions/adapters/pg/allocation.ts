@@ -409,27 +409,6 @@ export async function findReturningContact(
   return out.rows[0]?.recipientId ?? null;
 }
 
-/**
- * Locks, in one statement and in the global order (org id, then recipient id, ascending; recipient
- * sets of different orgs are disjoint), the given recipients of each org plus every active recipient
- * of the orgs in `allActiveOrgIds`. Returns the ids locked.
- */
-export async function lockRecipientSet(
-  db: Db,
-  members: { orgId: string; recipientId: string }[],
-  allActiveOrgIds: string[],
-): Promise<string[]> {
-  const out = await db.query<{ id: string }>(
-    `SELECT r.id FROM recipients r
-     WHERE (r.org_id, r.id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
-        OR (r.org_id = ANY($3::uuid[]) AND r.active)
-     ORDER BY r.org_id, r.id
-     FOR UPDATE`,
-    [members.map((m) => m.orgId), members.map((m) => m.recipientId), allActiveOrgIds],
-  );
-  return out.rows.map((r) => r.id);
-}
-
 export interface RecipientSnapshot extends Omit<
   LockedCandidate,
   'rotationPicks' | 'lastPickedAt' | 'inRotation'
@@ -440,12 +419,18 @@ export interface RecipientSnapshot extends Omit<
 }
 
 /**
- * Reads locked recipients (a statement of its own, after the lock: see `lockCandidates`) with their
- * cap counter for their own local day at `now` and their rotation rows in the given campaigns.
+ * Locks, in the global order (org id, then recipient id, ascending; recipient sets of different orgs
+ * are disjoint), the given recipients of each org plus every active recipient of the orgs in
+ * `allActiveOrgIds`, then reads them with their cap counter for their own local day at `now` and
+ * their rotation rows in the given campaigns — in ONE round trip: the SQL function
+ * `lock_and_read_recipients` (migration 1700000000700) runs the lock and then the read as two
+ * statements, the read with a snapshot taken after the lock (see `lockCandidates` for why that
+ * matters under READ COMMITTED).
  */
-export async function readRecipientSet(
+export async function lockAndReadRecipientSet(
   db: Db,
-  ids: string[],
+  members: { orgId: string; recipientId: string }[],
+  allActiveOrgIds: string[],
   now: Date,
   campaignIds: string[],
 ): Promise<RecipientSnapshot[]> {
@@ -457,19 +442,12 @@ export async function readRecipientSet(
       lastPickedAt: Date | null;
     }
   >(
-    `SELECT r.id, r.org_id AS "orgId", r.name, r.active, r.states, r.daily_cap AS "dailyCap",
-            r.quota_remaining AS "quotaRemaining", r.quota_epoch AS "quotaEpoch", r.weight, r.timezone,
-            r.working_hours AS "workingHours",
-            (($2::timestamptz AT TIME ZONE r.timezone)::date)::text AS "localDay",
-            COALESCE(d.assigned, 0) AS "assignedToday",
-            rs.campaign_id AS "campaignId", rs.picks, rs.last_picked_at AS "lastPickedAt"
-     FROM recipients r
-     LEFT JOIN recipient_day_counts d
-       ON d.recipient_id = r.id AND d.local_day = ($2::timestamptz AT TIME ZONE r.timezone)::date
-     LEFT JOIN rotation_state rs ON rs.recipient_id = r.id AND rs.campaign_id = ANY($3::uuid[])
-     WHERE r.id = ANY($1::uuid[])
-     ORDER BY r.id`,
-    [ids, now, campaignIds],
+    `SELECT id, org_id AS "orgId", name, active, states, daily_cap AS "dailyCap",
+            quota_remaining AS "quotaRemaining", quota_epoch AS "quotaEpoch", weight, timezone,
+            working_hours AS "workingHours", local_day AS "localDay", assigned_today AS "assignedToday",
+            campaign_id AS "campaignId", picks, last_picked_at AS "lastPickedAt"
+     FROM lock_and_read_recipients($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz, $5::uuid[])`,
+    [members.map((m) => m.orgId), members.map((m) => m.recipientId), allActiveOrgIds, now, campaignIds],
   );
   const byId = new Map<string, RecipientSnapshot>();
   for (const { campaignId, picks, lastPickedAt, ...r } of out.rows) {
