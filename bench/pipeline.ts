@@ -73,8 +73,9 @@ export class Dashboard {
     return { latencies, delivered: latencies.length };
   }
 
-  pending(keys: string[]): number {
-    return keys.filter((k) => !this.arrived.has(k)).length;
+  /** Keys not arrived yet, leaving out `refused` ones (their webhook call did not answer 202). */
+  pending(keys: string[], refused: ReadonlySet<string> = new Set()): number {
+    return keys.filter((k) => !this.arrived.has(k) && !refused.has(k)).length;
   }
 
   close(): void {
@@ -115,7 +116,10 @@ export async function offeredLoad(
   const requests: Promise<void>[] = [];
   let httpErrors = 0;
   const errorStatuses: Record<string, number> = {};
-  const fail = (status: number) => {
+  // A lead refused at the webhook never arrives: the drain must not wait its full length for it.
+  const refused = new Set<string>();
+  const fail = (key: string, status: number) => {
+    refused.add(key);
     httpErrors++;
     errorStatuses[status] = (errorStatuses[status] ?? 0) + 1;
   };
@@ -141,15 +145,15 @@ export async function offeredLoad(
       })
         .then(async (res) => {
           await res.arrayBuffer();
-          if (res.status !== 202) fail(res.status);
+          if (res.status !== 202) fail(key, res.status);
         })
-        .catch(() => fail(0)),
+        .catch(() => fail(key, 0)),
     );
   }
   const sendSeconds = (performance.now() - start) / 1000;
   await Promise.all(requests);
   const drainUntil = performance.now() + DRAIN_MS;
-  while (dashboard.pending(keys) > 0 && performance.now() < drainUntil) await sleep(50);
+  while (dashboard.pending(keys, refused) > 0 && performance.now() < drainUntil) await sleep(50);
   const { latencies, delivered } = dashboard.collect(keys);
   const latency = summarize(latencies);
   return {
