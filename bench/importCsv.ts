@@ -84,7 +84,8 @@ export async function measureImport(
         await fetch(`${rt.url}/api/leads/import/${body.runId}`, { headers: auth })
       ).json()) as Record<string, unknown>;
     }
-    const complete = res.status < 300 && body.complete !== false;
+    // A run the runner gave up on is complete too (`complete: true`, `status: "failed"`): not a result.
+    const complete = res.status < 300 && body.complete !== false && body.status !== 'failed';
     return { status: res.status, body, answeredSeconds, complete, seconds: (performance.now() - t) / 1000 };
   };
   const first = await upload(csvRows(probeRows));
@@ -123,7 +124,10 @@ export async function measureImport(
     response: { status, answeredSeconds: Math.round(answeredSeconds * 100) / 100, ...summary },
     ...(!complete
       ? {
-          note: `the ${rows}-row upload answered ${status} after ${Math.round(seconds)} s (the API's limit is 30 s)`,
+          note:
+            status >= 300
+              ? `the ${rows}-row upload answered ${status} after ${Math.round(seconds)} s (the API's limit is 30 s)`
+              : `the ${rows}-row upload did not finish: ${JSON.stringify({ status: body.status, error: body.error })}`,
         }
       : {}),
   };

@@ -69,7 +69,10 @@ const CHUNK_BYTES = 64 * 1024;
 const maxRecordsPerWindow = () => 4 * WINDOW_ROWS;
 /** A worker's lease outlives its time budget by this much. */
 const LEASE_MARGIN_SECONDS = 120;
-/** Attempts after which an upload that keeps failing is given up (recorded as failed). */
+/**
+ * Workers in a row that took the upload and committed no window (they crashed or kept failing) after
+ * which it is given up (recorded as failed). A committed window resets the count.
+ */
 const MAX_ATTEMPTS = 10;
 
 /** Every org's CSV uploads share one source, so its externalId claims recognise a re-uploaded row. */
@@ -235,7 +238,7 @@ export async function continueUpload(orgId: string, runId: string, budgetMs: num
         upload,
         tally,
         'failed',
-        `Gave up after ${MAX_ATTEMPTS} attempts (see logs, run ${runId})`,
+        `Gave up after ${MAX_ATTEMPTS} attempts without progress (see logs, run ${runId})`,
       );
     }
     // Stop before a window that would not fit in the budget (the API must answer within 30 s).

@@ -6,6 +6,7 @@
 import { stringify } from 'csv-stringify/sync';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { continueUpload } from '../../functions/usecases/csvUpload.js';
 import { client, startTestStack, uniquePhone, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
@@ -199,9 +200,9 @@ describe('POST /api/leads/import', () => {
   });
 
   it('answers 202 with a Location when its time budget runs out, and the import runner finishes the upload', async () => {
-    // Prepare: a file of three windows (500 rows each) and no time budget for the API: it handles the
+    // Prepare: a file of two windows (500 rows each) and no time budget for the API: it handles the
     // first window, then must hand the rest to the import runner
-    const phones = Array.from({ length: 1_200 }, () => uniquePhone());
+    const phones = Array.from({ length: 700 }, () => uniquePhone());
     const csv = stringify([['phone', 'first_name'], ...phones.map((p, i) => [p, `Budget ${i}`])]);
     process.env.UPLOAD_BUDGET_MS = '0';
     let answer: Awaited<ReturnType<typeof upload>>;
@@ -228,15 +229,40 @@ describe('POST /api/leads/import', () => {
     expect(done.body).toMatchObject({
       status: 'succeeded',
       complete: true,
-      rows: 1_200,
-      imported: 1_200,
+      rows: 700,
+      imported: 700,
       duplicates: 0,
       badRows: 0,
     });
     await drained();
     const leads = await leadsWithPhones(phones);
-    expect(leads).toHaveLength(1_200);
-  });
+    expect(leads).toHaveLength(700);
+  }, 300_000);
+
+  it('finishes an upload that takes more continuations than the give-up limit, as long as each makes progress', async () => {
+    // Prepare: 12 windows of 500 rows, the API handling only the first (no time budget)
+    const phones = Array.from({ length: 6_000 }, () => uniquePhone());
+    const csv = stringify([['phone'], ...phones.map((p) => [p])]);
+    process.env.UPLOAD_BUDGET_MS = '0';
+    let answer: Awaited<ReturnType<typeof upload>>;
+    try {
+      answer = await upload(csv);
+    } finally {
+      delete process.env.UPLOAD_BUDGET_MS;
+    }
+    expect(answer.status).toBe(202);
+
+    // Act: workers with no time budget either, one window each — 11 more, past the limit of 10
+    // attempts without progress
+    let continuations = 0;
+    let run = await continueUpload(stack.orgId, answer.body.runId, 0);
+    for (continuations = 1; run.status === 'running' && continuations < 20; continuations++)
+      run = await continueUpload(stack.orgId, answer.body.runId, 0);
+
+    // Assess
+    expect(continuations).toBeGreaterThan(10);
+    expect(run).toMatchObject({ status: 'succeeded', rowsSeen: 6_000, imported: 6_000, error: null });
+  }, 300_000);
 
   const ROWS = Number(process.env.CSV_UPLOAD_ROWS ?? 5_000);
   it(

@@ -469,7 +469,11 @@ export async function markUploadAttempted(db: Db, runId: string, row: number): P
   ]);
 }
 
-/** Commits a window: records up to `row` are processed, with the run's counts as of then. */
+/**
+ * Commits a window: records up to `row` are processed, with the run's counts as of then. Progress
+ * resets `attempts`: it counts the workers in a row that took the upload without getting anywhere, so
+ * a large file continued many times is not taken for one that keeps failing.
+ */
 export async function saveUploadProgress(
   db: Db,
   input: {
@@ -478,7 +482,10 @@ export async function saveUploadProgress(
     counts: Pick<ImportRunRow, 'rowsSeen' | 'imported' | 'duplicates' | 'badRows' | 'bad'>;
   },
 ): Promise<void> {
-  await db.query(`UPDATE import_uploads SET next_row = $2 WHERE run_id = $1`, [input.runId, input.row]);
+  await db.query(`UPDATE import_uploads SET next_row = $2, attempts = 0 WHERE run_id = $1`, [
+    input.runId,
+    input.row,
+  ]);
   await db.query(
     `UPDATE import_runs SET rows_seen = $2, imported = $3, duplicates = $4, bad_rows = $5, bad = $6 WHERE id = $1`,
     [
