@@ -6,9 +6,9 @@ import { parse } from 'csv-parse';
 import ipaddr from 'ipaddr.js';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { isIP } from 'node:net';
-import { Agent, fetch as undiciFetch, type Response as UndiciResponse } from 'undici';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { Readable, Transform } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { SourceFetchError, type SheetRow } from './rows.js';
 
 /** Beyond this a "CSV" is not a lead sheet; stop instead of reading forever. */
@@ -79,37 +79,50 @@ export function publicOnlyLookup(hostname: string, options: LookupOptions, callb
   });
 }
 
-let publicAgent: Agent | undefined;
 const MAX_REDIRECTS = 5;
+
+/** One GET with Node's http(s) client; `lookup` decides which addresses a host name may connect to. */
+function get(url: string, signal: AbortSignal, local: boolean): Promise<IncomingMessage> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = send(url, {
+      method: 'GET',
+      signal,
+      headers: { accept: 'text/csv, text/plain;q=0.9, */*;q=0.5', 'user-agent': 'leadrouter-import' },
+      ...(local ? {} : { lookup: publicOnlyLookup }),
+    });
+    req.once('response', resolve);
+    req.once('error', reject);
+    req.end();
+  });
+}
 
 /**
  * GET with redirects followed by hand, each hop checked by `csvUrlProblem`; outside the local runtime
- * the connection itself resolves host names through `publicOnlyLookup`.
+ * the connection itself resolves host names through `publicOnlyLookup`. (Node's http client rather
+ * than `fetch`: it takes a `lookup` per request, without a second HTTP library in the bundle.)
  */
 async function fetchChecked(
   raw: string,
   signal: AbortSignal,
   env: NodeJS.ProcessEnv,
-): Promise<UndiciResponse> {
+): Promise<IncomingMessage> {
   const local = env.LOCAL_RUNTIME === '1';
-  const dispatcher = local
-    ? undefined
-    : (publicAgent ??= new Agent({ connect: { lookup: publicOnlyLookup } }));
   let url = raw;
   for (let hop = 0; ; hop++) {
     const problem = csvUrlProblem(url, env);
     if (problem)
       throw new SourceFetchError(`The CSV URL ${hop === 0 ? '' : `redirects to an address that `}${problem}`);
-    let res: UndiciResponse;
+    let res: IncomingMessage;
     try {
-      res = await undiciFetch(url, { redirect: 'manual', signal, dispatcher });
+      res = await get(url, signal, local);
     } catch (error) {
-      const cause = (error as { cause?: Error }).cause ?? (error as Error);
-      throw new SourceFetchError(`The CSV URL could not be fetched (${cause.message})`);
+      throw new SourceFetchError(`The CSV URL could not be fetched (${(error as Error).message})`);
     }
-    const location = res.headers.get('location');
-    if (res.status < 300 || res.status >= 400 || !location) return res;
-    await res.body?.cancel().catch(() => undefined);
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (status < 300 || status >= 400 || !location) return res;
+    res.resume();
     if (hop + 1 >= MAX_REDIRECTS)
       throw new SourceFetchError(`The CSV URL redirects more than ${MAX_REDIRECTS} times`);
     url = new URL(location, url).href;
@@ -138,18 +151,19 @@ export async function* readCsvUrlRows(input: {
     input.signal ?? AbortSignal.timeout(120_000),
     input.env ?? process.env,
   );
-  if (!res.ok || !res.body) {
-    await res.body?.cancel().catch(() => undefined);
-    throw new SourceFetchError(`The CSV URL answered ${res.status}`, res.status);
+  const status = res.statusCode ?? 0;
+  if (status < 200 || status >= 300) {
+    res.destroy();
+    throw new SourceFetchError(`The CSV URL answered ${status}`, status);
   }
-  const type = res.headers.get('content-type') ?? '';
+  const type = res.headers['content-type'] ?? '';
   if (/text\/html/i.test(type)) {
-    await res.body.cancel().catch(() => undefined);
+    res.destroy();
     throw new SourceFetchError(
       'The CSV URL answered with a web page, not CSV (publish the sheet as CSV, or share it with the service account)',
     );
   }
-  const body = Readable.fromWeb(res.body as WebReadableStream<Uint8Array>);
+  const body = res;
   const limited = body.pipe(byteLimit(MAX_CSV_BYTES));
   body.once('error', (error) => limited.destroy(error));
   try {
