@@ -359,6 +359,35 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 
+  it('a CSV upload answered 202 shows its progress until the import runner finishes it', async () => {
+    // Prepare: no time budget for the API (it handles the first 500-row window, then answers 202)
+    await page.goto(`${stack.url}/#/imports`);
+    const csv = [
+      'phone,first_name',
+      ...Array.from({ length: 700 }, (_, i) => `${uniquePhone()},Poll${i}`),
+    ].join('\n');
+    const card = page.locator('section[aria-labelledby="upload-title"]');
+    process.env.UPLOAD_BUDGET_MS = '0';
+    try {
+      await page
+        .getByLabel('CSV file')
+        .setInputFiles({ name: 'large.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+      await page.getByRole('button', { name: 'Upload' }).click();
+
+      // Assess: the progress of the 202, while the page polls
+      await card.getByText(/^Importing on the server: 500 rows so far/).waitFor({ timeout: 60_000 });
+    } finally {
+      delete process.env.UPLOAD_BUDGET_MS;
+    }
+
+    // Act: the import runner's tick
+    await stack.runJob('imports');
+
+    // Assess: the page's next poll shows the result
+    await card.getByText('700 imported, 0 duplicates, 0 bad of 700 rows.').waitFor({ timeout: 30_000 });
+    expect(await card.getByText(/^Importing on the server/).count()).toBe(0);
+  });
+
   it('the System page runs a job now and lists its run', async () => {
     await page.goto(`${stack.url}/#/system`);
     await page.getByRole('button', { name: 'Run backlog retry now' }).click();
