@@ -41,7 +41,7 @@ import {
 import { insertSource } from '../adapters/pg/orgs.js';
 import { parseCsvRows } from '../adapters/sheets/csvUrl.js';
 import { clock } from '../clock.js';
-import { NotFoundError, ValidationError } from '../domain/errors.js';
+import { NotFoundError, ValidationError, type FieldIssue } from '../domain/errors.js';
 import type { NormalizedLead } from '../domain/types.js';
 import { logger } from '../powertools.js';
 import {
@@ -49,6 +49,7 @@ import {
   headerProblem,
   ingestLeadBatch,
   mapRow,
+  type IntakeOutcome,
   MAX_BAD_REPORTED,
   notifyImported,
   rowMapping,
@@ -269,31 +270,52 @@ async function work(
     defaultCampaign: upload.campaign,
   };
   let mapping: RowMapping | undefined;
-  let window: { rowNumber: number; lead: NormalizedLead }[] = [];
+  /** The window being read: its good rows, and what its rows count (applied when it commits). */
+  let window: Window = { leads: [], rowsSeen: 0, bad: [] };
   let consumed = 0;
   let lastRow = upload.nextRow;
-  let lastFlushMs = 0;
+  /** How far rows have been handed to a window (committed or in flight). */
+  let handedTo = upload.nextRow;
+  /** One window's time from hand-over to commit, the last one measured. */
+  let windowMs = 0;
+  /** The window in flight: queueing, then its commit (after the one before it). */
+  let inFlight: Promise<void> = Promise.resolve();
 
-  const flush = async () => {
-    if (lastRow <= upload.nextRow && window.length === 0) return;
-    const flushStarted = performance.now();
-    const batch = window;
-    window = [];
+  // Two windows overlap: while one is claimed and queued (DynamoDB, SQS), the next is read and
+  // started, so the stand-ins' processes and this one work at once. Commits stay in file order and
+  // each commits only its own counts, so `next_row` and the counts always describe a prefix of the file.
+  const handOver = async () => {
+    if (lastRow <= handedTo && window.leads.length === 0) return;
+    const started = performance.now();
+    const current = window;
+    window = { leads: [], rowsSeen: 0, bad: [] };
     consumed = 0;
     const end = lastRow;
-    if (batch.length > 0) {
+    handedTo = end;
+    const before = inFlight;
+    let queued: Promise<IntakeOutcome[]> = Promise.resolve([]);
+    if (current.leads.length > 0) {
       await withTransaction((db) => markUploadAttempted(db, upload.runId, end));
       // Rows a stopped worker may already have queued are this upload's own, not duplicates.
-      const outcomes = await ingestLeadBatch(
+      queued = ingestLeadBatch(
         source,
-        batch.map((r) => r.lead),
-        { externalIdIsThisRow: batch[0]!.rowNumber <= upload.attemptedTo },
+        current.leads.map((r) => r.lead),
+        { externalIdIsThisRow: current.leads[0]!.rowNumber <= upload.attemptedTo },
       );
-      outcomes.forEach((outcome, i) => tally.count(outcome, batch[i]!.rowNumber));
     }
-    await withTransaction((db) => saveUploadProgress(db, { runId: upload.runId, row: end, counts: tally }));
-    upload.nextRow = end;
-    lastFlushMs = performance.now() - flushStarted;
+    inFlight = (async () => {
+      const outcomes = await queued;
+      await before;
+      tally.rowsSeen += current.rowsSeen;
+      for (const bad of current.bad) tally.reportBad(bad.row, bad.issues);
+      outcomes.forEach((outcome, i) => tally.count(outcome, current.leads[i]!.rowNumber));
+      await withTransaction((db) => saveUploadProgress(db, { runId: upload.runId, row: end, counts: tally }));
+      upload.nextRow = end;
+      windowMs = performance.now() - started;
+    })();
+    // Awaited below or by the next hand-over; this only keeps a failure from being "unhandled" meanwhile.
+    inFlight.catch(() => undefined);
+    await before;
   };
 
   const rows = parseCsvRows(sliced(upload.content));
@@ -309,26 +331,41 @@ async function work(
       consumed += 1;
       const mapped = mapRow(mapping, row.cells);
       if (mapped.kind !== 'empty') {
-        tally.rowsSeen += 1;
-        if (mapped.kind === 'bad') tally.reportBad(row.rowNumber, mapped.issues);
-        else window.push({ rowNumber: row.rowNumber, lead: mapped.lead });
+        window.rowsSeen += 1;
+        if (mapped.kind === 'bad') window.bad.push({ row: row.rowNumber, issues: mapped.issues });
+        else window.leads.push({ rowNumber: row.rowNumber, lead: mapped.lead });
       }
-      if (window.length >= WINDOW_ROWS || consumed >= maxRecordsPerWindow()) {
-        await flush();
-        if (!fits(1.5 * lastFlushMs)) return 'out_of_time';
+      if (window.leads.length >= WINDOW_ROWS || consumed >= maxRecordsPerWindow()) {
+        await handOver();
+        // Going on means finishing the window in flight and one more.
+        if (!fits(2 * windowMs)) {
+          await inFlight;
+          return 'out_of_time';
+        }
       }
     }
-    await flush();
+    await handOver();
+    await inFlight;
     return 'done';
   } catch (error) {
-    if (!(error instanceof CsvError)) throw error;
+    if (!(error instanceof CsvError)) {
+      await inFlight.catch(() => undefined);
+      throw error;
+    }
     // Broken CSV part-way: what came before is queued and stays so; report where it broke and stop.
-    await flush();
+    await handOver();
+    await inFlight;
     tally.reportBad(lastRow + 1, [
       { field: 'body', message: `Not valid CSV from here on: ${error.message}` },
     ]);
     return 'done';
   }
+}
+
+interface Window {
+  leads: { rowNumber: number; lead: NormalizedLead }[];
+  rowsSeen: number;
+  bad: { row: number; issues: FieldIssue[] }[];
 }
 
 /** The upload's end: counts, one notification, events; the stored file is dropped. */
