@@ -5,12 +5,14 @@
  * API Gateway stops waiting after 30 s, and a 100,000-row file takes longer than that to claim and
  * queue, so an upload is a resumable job:
  *  1. The API checks the header (a phone column), stores the file with a run record (one transaction)
- *     — from here nothing is lost — and works on it for up to 20 s.
+ *     — from here nothing is lost, and no answer is a 5xx — and works on it for up to 15 s.
  *  2. The file is parsed as a stream (csv-parse over slices of the stored bytes, so the parser never
  *     holds more than a window of records) and handled a window at a time: mark the window as
  *     attempted, queue its good rows, then commit how far the file is done together with the counts.
+ *     Two windows are in flight at once; they commit in file order, each with its own counts.
  *  3. Out of time: the API answers 202 with the counts so far; the import runner (every minute)
- *     continues from the last committed window. Finished: 200 with the results, one notification
+ *     continues from the last committed window (as often as needed: only workers that commit
+ *     nothing count towards giving up). Finished: 200 with the results, one notification
  *     ("12 new leads from CSV upload leads.csv"), and the stored file is dropped.
  *
  * A row is identified like a sheet row (its id column, else its normalised contact) and that identity
