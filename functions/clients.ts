@@ -10,6 +10,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { config } from './config.js';
+import { tracer } from './powertools.js';
 
 let dynamo: DynamoDBClient | undefined;
 let documents: DynamoDBDocumentClient | undefined;
@@ -24,11 +25,14 @@ function localCredentials(endpoint: string | undefined) {
 
 export function dynamoClient(): DynamoDBClient {
   const c = config();
-  dynamo ??= new DynamoDBClient({
-    region: c.region,
-    endpoint: c.dynamoEndpoint,
-    ...localCredentials(c.dynamoEndpoint),
-  });
+  // X-Ray subsegments per call on AWS (active tracing); the client itself when tracing is off (locally).
+  dynamo ??= tracer.captureAWSv3Client(
+    new DynamoDBClient({
+      region: c.region,
+      endpoint: c.dynamoEndpoint,
+      ...localCredentials(c.dynamoEndpoint),
+    }),
+  );
   return dynamo;
 }
 
@@ -41,7 +45,9 @@ export function documentClient(): DynamoDBDocumentClient {
 
 export function sqsClient(): SQSClient {
   const c = config();
-  sqs ??= new SQSClient({ region: c.region, endpoint: c.sqsEndpoint, ...localCredentials(c.sqsEndpoint) });
+  sqs ??= tracer.captureAWSv3Client(
+    new SQSClient({ region: c.region, endpoint: c.sqsEndpoint, ...localCredentials(c.sqsEndpoint) }),
+  );
   return sqs;
 }
 
@@ -49,11 +55,13 @@ export function sqsClient(): SQSClient {
 export function managementClient(): ApiGatewayManagementApiClient | undefined {
   const c = config();
   if (!c.wsManagementEndpoint) return undefined;
-  management ??= new ApiGatewayManagementApiClient({
-    region: c.region,
-    endpoint: c.wsManagementEndpoint,
-    ...localCredentials(c.wsManagementEndpoint.startsWith('http://') ? c.wsManagementEndpoint : undefined),
-  });
+  management ??= tracer.captureAWSv3Client(
+    new ApiGatewayManagementApiClient({
+      region: c.region,
+      endpoint: c.wsManagementEndpoint,
+      ...localCredentials(c.wsManagementEndpoint.startsWith('http://') ? c.wsManagementEndpoint : undefined),
+    }),
+  );
   return management;
 }
 
