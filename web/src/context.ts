@@ -1,6 +1,6 @@
 /** What every page needs: the API client, the realtime connection, and sign-out. */
 import { createContext } from 'preact';
-import { useCallback, useContext, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useContext, useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Api } from './api.js';
 import type { Features } from './features.js';
 import type { ConnectionState, LiveConnection, LiveListener } from './live.js';
@@ -20,12 +20,16 @@ export function useApp(): AppServices {
   return app;
 }
 
-/** Subscribes for the component's lifetime; the latest listener is always the one called. */
+/**
+ * Subscribes for the component's lifetime; the latest listener is always the one called.
+ * A layout effect subscribes in the same task as the render, so no socket message can arrive between
+ * the two (a plain effect runs after paint, and whatever arrived meanwhile would be lost).
+ */
 export function useLive(listener: LiveListener): void {
   const { live } = useApp();
   const ref = useRef(listener);
   ref.current = listener;
-  useEffect(
+  useLayoutEffect(
     () => live.subscribe({ event: (e) => ref.current.event?.(e), resync: () => ref.current.resync?.() }),
     [live],
   );
@@ -35,14 +39,15 @@ export function useConnectionState(): ConnectionState {
   const { live } = useApp();
   const [state, setState] = useState(live.state);
   const [, tick] = useState(0);
-  useEffect(
-    () =>
-      live.onState((s) => {
-        setState(s);
-        tick((n) => n + 1);
-      }),
-    [live],
-  );
+  useLayoutEffect(() => {
+    const off = live.onState((s) => {
+      setState(s);
+      tick((n) => n + 1);
+    });
+    // The state read at render may be stale by now (the socket can open in between): catch up.
+    setState(live.state);
+    return off;
+  }, [live]);
   return state;
 }
 
