@@ -28,6 +28,8 @@ export interface RuntimeChild extends RuntimeInfo {
   idle(): Promise<void>;
   /** Sockets the runtime process holds open (`/proc/<pid>/fd`). */
   sockets(): number;
+  /** The runtime's TCP sockets by role (see `tcpSockets`). */
+  socketBreakdown(): SocketBreakdown;
   /** CPU time the runtime process used so far, user + system, in ms (`/proc/<pid>/stat`). */
   cpuMs(): number;
   /** Peak resident set size of the runtime process so far (VmHWM), in MiB. */
@@ -40,6 +42,93 @@ export interface RuntimeChild extends RuntimeInfo {
 }
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * What the runtime's sockets are. `inbound` are connections clients opened to the runtime's own port
+ * (webhooks, API, dashboards): their number is the clients' choice (a keep-alive pool per client) and
+ * follows the requests in flight. `outbound` are the runtime's own pools, by the remote port they lead
+ * to (PostgreSQL, the DynamoDB child, the SQS stand-in...); with both ends in this process (a stand-in
+ * served in-process) a connection counts once, as outbound. These must stay flat.
+ */
+export interface SocketBreakdown {
+  total: number;
+  listening: number;
+  inbound: number;
+  outbound: number;
+  outboundByPort: Record<string, number>;
+  /** Sockets that are not TCP (Unix sockets, IPC channel, UDP). */
+  other: number;
+}
+
+interface TcpRow {
+  local: number;
+  remote: number;
+  state: string;
+  inode: string;
+}
+
+function tcpRows(pid: number): TcpRow[] {
+  const rows: TcpRow[] = [];
+  for (const file of ['tcp', 'tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/net/${file}`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10) continue;
+      rows.push({
+        local: parseInt(f[1]!.split(':')[1]!, 16),
+        remote: parseInt(f[2]!.split(':')[1]!, 16),
+        state: f[3]!,
+        inode: f[9]!,
+      });
+    }
+  }
+  return rows;
+}
+
+function socketInodes(pid: number): string[] {
+  const inodes: string[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      if (link.startsWith('socket:[')) inodes.push(link.slice(8, -1));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
+}
+
+export function tcpSockets(pid: number, ownPort: number): SocketBreakdown {
+  const inodes = socketInodes(pid);
+  const byInode = new Map(tcpRows(pid).map((r) => [r.inode, r]));
+  const mine = inodes.map((i) => byInode.get(i));
+  const listeningPorts = new Set(mine.filter((r) => r?.state === '0A').map((r) => r!.local));
+  const out: SocketBreakdown = {
+    total: inodes.length,
+    listening: 0,
+    inbound: 0,
+    outbound: 0,
+    outboundByPort: {},
+    other: 0,
+  };
+  for (const r of mine) {
+    if (!r) out.other++;
+    else if (r.state === '0A') out.listening++;
+    else if (r.local === ownPort) out.inbound++;
+    else if (listeningPorts.has(r.local)) {
+      // The server end of a connection to an in-process stand-in: its client end counts as outbound.
+    } else {
+      out.outbound++;
+      out.outboundByPort[r.remote] = (out.outboundByPort[r.remote] ?? 0) + 1;
+    }
+  }
+  return out;
+}
 
 function statusKiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -130,6 +219,7 @@ export async function startRuntimeChild(opts: {
           return false;
         }
       }).length,
+    socketBreakdown: () => tcpSockets(pid, Number(new URL(info.url).port)),
     cpuMs: () => {
       // Fields 14 and 15 (utime, stime) in clock ticks of 1/100 s; the name field may hold spaces.
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');

@@ -15,11 +15,15 @@
  * counted as shed instead (the product could not keep the rate). Ctrl-C stops the runtime cleanly.
  *
  * Passes (exit 0) when the rate was sustained (≤ 1 % shed), the backlog drained, nothing was lost
- * (every 202 is a stored, allocated lead; no 5xx; DLQ empty) and the resources stayed flat: after a warm-up of the first fifth of the samples, the median of the
- * last third is within 25 % (and 64 MiB) of the median of the warm-up's end for RSS, and PostgreSQL
- * connections and sockets grow by at most 2 and 10. Prints a summary either way.
+ * (every 202 is a stored, allocated lead; no 5xx; DLQ empty) and the resources stayed flat: after a
+ * warm-up of the first fifth of the samples, the median of the last third is within 25 % (and 64 MiB)
+ * of the median of the warm-up's end for RSS; PostgreSQL connections grow by at most 2 and the
+ * runtime's own client connections (its pools) by at most 10; the connections clients open to it never
+ * exceed the clients' pools (the generator sends over a keep-alive pool of 32, as webhook platforms
+ * do; a server that leaked closed connections would exceed it). Prints a summary either way.
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -68,6 +72,11 @@ interface Sample {
   generatorRssMiB: number;
   pgConnections: number;
   sockets: number;
+  /** Connections the generator and the dashboard opened to the runtime. */
+  inboundSockets: number;
+  /** The runtime's own client connections (PostgreSQL pool, DynamoDB and SQS clients). */
+  outboundSockets: number;
+  outboundByPort: Record<string, number>;
   sent: number;
   stored: number;
   /** Messages the dashboard received so far. */
@@ -105,6 +114,7 @@ await db.connect();
 
 async function shutdown(): Promise<void> {
   dashboard.close();
+  agent.destroy();
   await db.end().catch(() => undefined);
   await runtime.stop();
   await postgres.stop();
@@ -138,16 +148,45 @@ let sent = 0;
 let phone = 0;
 const nextPhone = () => `+1415${String(2_000_000 + phone++).padStart(7, '0')}`;
 
+// The generator sends like a webhook platform does: over a bounded keep-alive pool. The connections
+// it opens to the runtime are then at most this many (plus the dashboard's), whatever the bursts.
+const CLIENT_POOL = 32;
+const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENT_POOL });
+const webhookUrl = new URL('/webhooks/leads', runtime.url);
+
+function post(body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      webhookUrl,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'x-webhook-secret': runtime.webhookSecret,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 async function postLead(): Promise<void> {
   sent++;
   try {
-    const res = await fetch(`${runtime.url}/webhooks/leads`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-webhook-secret': runtime.webhookSecret },
-      body: JSON.stringify({ phone: nextPhone(), first_name: 'Soak', state: 'CA', utm_source: 'soak' }),
-    });
+    const res = await post(
+      JSON.stringify({ phone: nextPhone(), first_name: 'Soak', state: 'CA', utm_source: 'soak' }),
+    );
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-    const body = (await res.json()) as { leadId?: string };
+    const body = JSON.parse(res.text) as { leadId?: string };
     if (res.status === 202 && body.leadId) accepted.push(body.leadId);
   } catch {
     statuses.set(0, (statuses.get(0) ?? 0) + 1);
@@ -162,6 +201,7 @@ async function sample(): Promise<void> {
   );
   const stored = await db.query(`SELECT count(*)::int AS n FROM leads`);
   const m = await runtime.memory();
+  const socketsNow = runtime.socketBreakdown();
   const s: Sample = {
     t: Math.round((Date.now() - started) / 1000),
     rssMiB: mib(m.rss),
@@ -171,14 +211,17 @@ async function sample(): Promise<void> {
     loopDelayP99Ms: m.loopDelayP99Ms,
     generatorRssMiB: mib(process.memoryUsage().rss),
     pgConnections: conn.rows[0].n,
-    sockets: runtime.sockets(),
+    sockets: socketsNow.total,
+    inboundSockets: socketsNow.inbound,
+    outboundSockets: socketsNow.outbound,
+    outboundByPort: socketsNow.outboundByPort,
     sent,
     stored: stored.rows[0].n,
     pushed,
   };
   samples.push(s);
   log(
-    `t=${s.t}s sent=${s.sent} stored=${s.stored} pushed=${s.pushed} rss=${s.rssMiB}MiB heap=${s.heapMiB}/${s.heapTotalMiB}MiB external=${s.externalMiB}MiB loop-p99=${s.loopDelayP99Ms}ms pg=${s.pgConnections} sockets=${s.sockets}`,
+    `t=${s.t}s sent=${s.sent} stored=${s.stored} pushed=${s.pushed} rss=${s.rssMiB}MiB heap=${s.heapMiB}/${s.heapTotalMiB}MiB external=${s.externalMiB}MiB loop-p99=${s.loopDelayP99Ms}ms pg=${s.pgConnections} sockets=${s.sockets} (in ${s.inboundSockets}, out ${s.outboundSockets} ${JSON.stringify(s.outboundByPort)})`,
   );
 }
 
@@ -251,7 +294,8 @@ const errors5xx = [...statuses].filter(([s]) => s >= 500 || s === 0).reduce((a, 
 const warm = samples.slice(Math.max(1, Math.floor(samples.length / 5)));
 const head = warm.slice(0, Math.max(1, Math.floor(warm.length / 3)));
 const tail = warm.slice(-Math.max(1, Math.floor(warm.length / 3)));
-const growth = (k: keyof Sample) => median(tail.map((s) => s[k])) - median(head.map((s) => s[k]));
+type NumericField = { [K in keyof Sample]: Sample[K] extends number ? K : never }[keyof Sample];
+const growth = (k: NumericField) => median(tail.map((s) => s[k])) - median(head.map((s) => s[k]));
 const rssBase = median(head.map((s) => s.rssMiB));
 const checks = {
   [`sustained ${rate} leads/s (≤ 1 % shed)`]: shed <= (sent + shed) * 0.01,
@@ -261,7 +305,11 @@ const checks = {
   'DLQ empty': (dlq.queue.dlq ?? 0) === 0,
   'RSS flat (≤ 25 % and ≤ 64 MiB growth)': growth('rssMiB') <= Math.min(64, rssBase * 0.25),
   'PostgreSQL connections flat (≤ +2)': growth('pgConnections') <= 2,
-  'sockets flat (≤ +10)': growth('sockets') <= 10,
+  // The runtime's own connections (pools to PostgreSQL and the stand-ins) must not grow; those the
+  // clients open are bounded by the clients' pools (the generator's and the dashboard's one).
+  "runtime's own connections flat (≤ +10)": growth('outboundSockets') <= 10,
+  [`client connections bounded by the clients' pools (≤ ${CLIENT_POOL + 1})`]:
+    Math.max(...samples.map((s) => s.inboundSockets)) <= CLIENT_POOL + 1,
 };
 
 const summary = {
@@ -293,6 +341,16 @@ const summary = {
     start: median(head.map((s) => s.sockets)),
     end: median(tail.map((s) => s.sockets)),
     max: Math.max(...samples.map((s) => s.sockets)),
+  },
+  runtimeOwnConnections: {
+    start: median(head.map((s) => s.outboundSockets)),
+    end: median(tail.map((s) => s.outboundSockets)),
+    max: Math.max(...samples.map((s) => s.outboundSockets)),
+  },
+  clientConnections: {
+    start: median(head.map((s) => s.inboundSockets)),
+    end: median(tail.map((s) => s.inboundSockets)),
+    max: Math.max(...samples.map((s) => s.inboundSockets)),
   },
   checks,
 };

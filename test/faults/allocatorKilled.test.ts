@@ -116,7 +116,10 @@ describe('allocator killed mid-batch', () => {
     })();
 
     const inFlightAtKill: number[] = [];
-    for (let k = 0; k < KILLS; k++) {
+    // A kill counts when it hit held messages. The worker can finish its batch between the check and
+    // the signal (nothing in flight after the kill): such a kill proves nothing, so it is made again.
+    for (let attempt = 0; inFlightAtKill.filter((n) => n > 0).length < KILLS; attempt++) {
+      if (attempt >= KILLS * 4) throw new Error(`kills never hit a batch in flight: ${inFlightAtKill}`);
       worker = await startWorker();
       const before = await count(`SELECT count(*)::int AS n FROM leads`);
       // Let it commit some leads (and hold its next batch), then kill it without warning.
@@ -149,7 +152,7 @@ describe('allocator killed mid-batch', () => {
     worker = undefined;
 
     // The kills really hit held messages: they were in flight when the worker died.
-    expect(inFlightAtKill.every((n) => n > 0)).toBe(true);
+    expect(inFlightAtKill.filter((n) => n > 0)).toHaveLength(KILLS);
     expect(accepted.length).toBeGreaterThan(KILLS * 25);
     expect(await count(`SELECT count(*)::int AS n FROM leads WHERE id = ANY($1::uuid[])`, [accepted])).toBe(
       accepted.length,
