@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/csvUpload.ts [--rows 100000] [--queued-only]`: one CSV upload of N rows end to end on
  * the local runtime (in this process; embedded PostgreSQL and the DynamoDB stand-in in their own
- * processes, fauxqs in this one): `POST /api/leads/import`, then the import runner until the upload is
+ * processes, as is fauxqs): `POST /api/leads/import`, then the import runner until the upload is
  * complete (the API answers 202 after its 15 s budget for a large file), then, unless `--queued-only`,
  * until every lead is allocated. Prints the times, this process's peak RSS (sampled every 100 ms, and
  * the kernel's maximum) and the DynamoDB stand-in's.
@@ -190,7 +190,7 @@ async function costs(rows: number): Promise<void> {
     const dataDir = mkdtempSync(path.join(os.tmpdir(), 'leadrouter-bench-costs-'));
     const dynamo = await startDynamo({ dataDir, inProcess });
     await ensureTables(dynamo.endpoint);
-    const sqs = await startSqs({});
+    const sqs = await startSqs({ inProcess: true }); // as in docs/imports.md's table: the queue's cost counts in this process;
     const queues = await ensureLeadQueues(sqs.endpoint);
     Object.assign(process.env, {
       DYNAMODB_ENDPOINT: dynamo.endpoint,

@@ -30,7 +30,7 @@ import { MAX_WORKERS } from './env.js';
 import { measureImport } from './importCsv.js';
 import { summarizeCpuProfiles } from './cpuProfile.js';
 import { describeMachine } from './machine.js';
-import { Dashboard, offeredLoad, SUSTAINED_P99_MS, type PipelineStep } from './pipeline.js';
+import { maxSustained, runPipeline, SUSTAINED_P99_MS } from './pipeline.js';
 import { summaryTable, type Results, type Target } from './report.js';
 import { startRuntimeChild, type RuntimeChild } from './runtimeChild.js';
 import { bulkInsertLeads, measureHttp } from './scale.js';
@@ -231,40 +231,18 @@ try {
 
   log('pipeline');
   const pipelineSet = await createRealisticSet({ orgId: runtime!.orgId, expectedLeads: 0, caps: false });
-  const runPipeline = async (rt: RuntimeChild, label: string) => {
-    const dashboard = await Dashboard.connect(rt);
-    const steps: PipelineStep[] = [];
-    try {
-      for (const rate of [50, 200]) {
-        steps.push(await offeredLoad(rt, dashboard, pipelineSet, rate, SIZES.pipelineSeconds[rate]!));
-        log(
-          `  ${label} ${rate}/s: p50 ${steps.at(-1)!.latency.p50Ms} ms, p99 ${steps.at(-1)!.latency.p99Ms} ms`,
-        );
-      }
-      // The highest sustained rate: up from 200 while it holds; else down from 50 until one holds.
-      const up = steps.at(-1)!.sustained;
-      const ramp = up ? SIZES.ramp : steps[0]!.sustained ? [] : SIZES.rampDown;
-      for (const rate of ramp) {
-        const step = await offeredLoad(rt, dashboard, pipelineSet, rate, SIZES.rampSeconds);
-        steps.push(step);
-        log(
-          `  ${label} ${rate}/s: p50 ${step.latency.p50Ms} ms, p99 ${step.latency.p99Ms} ms, ${step.delivered}/${step.sent}`,
-        );
-        if (step.sustained !== up) break;
-      }
-    } finally {
-      dashboard.close();
-    }
-    return steps;
+  const plan = {
+    seconds: SIZES.pipelineSeconds,
+    ramp: SIZES.ramp,
+    rampDown: SIZES.rampDown,
+    rampSeconds: SIZES.rampSeconds,
   };
-  const maxSustained = (steps: PipelineStep[]) =>
-    steps.filter((s) => s.sustained).reduce<number | null>((m, s) => Math.max(m ?? 0, s.offeredPerSec), null);
-  const pipelinePerLead = await runPipeline(runtime!, 'per-lead');
+  const pipelinePerLead = await runPipeline(runtime!, pipelineSet, plan, 'per-lead', log);
   await runtime!.stop();
   const runtimeCpu = summarizeCpuProfiles(profileDir);
   rmSync(profileDir, { recursive: true, force: true });
   runtime = await startRuntimeChild({ databaseUrl: database.url, allocatorMode: 'batched', log });
-  const pipelineBatched = await runPipeline(runtime, 'batched');
+  const pipelineBatched = await runPipeline(runtime, pipelineSet, plan, 'batched', log);
 
   log('scale');
   const allocatorAt = async () => {

@@ -154,7 +154,21 @@ const CLIENT_POOL = 32;
 const agent = new http.Agent({ keepAlive: true, maxSockets: CLIENT_POOL });
 const webhookUrl = new URL('/webhooks/leads', runtime.url);
 
-function post(body: string): Promise<{ status: number; text: string }> {
+/**
+ * A request on a pooled connection that the server closed as idle at the same moment fails with
+ * ECONNRESET before the server read it; Node's documentation says to retry exactly that case
+ * (`request.reusedSocket`). Anything else counts as a failed request.
+ */
+async function post(body: string): Promise<{ status: number; text: string }> {
+  try {
+    return await postOnce(body);
+  } catch (error) {
+    if ((error as { reusedSocketReset?: boolean }).reusedSocketReset) return postOnce(body);
+    throw error;
+  }
+}
+
+function postOnce(body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
       webhookUrl,
@@ -174,7 +188,10 @@ function post(body: string): Promise<{ status: number; text: string }> {
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (error: NodeJS.ErrnoException) => {
+      if (req.reusedSocket && error.code === 'ECONNRESET') Object.assign(error, { reusedSocketReset: true });
+      reject(error);
+    });
     req.end(body);
   });
 }
@@ -188,10 +205,14 @@ async function postLead(): Promise<void> {
     statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
     const body = JSON.parse(res.text) as { leadId?: string };
     if (res.status === 202 && body.leadId) accepted.push(body.leadId);
-  } catch {
+  } catch (error) {
     statuses.set(0, (statuses.get(0) ?? 0) + 1);
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    failures.set(code, (failures.get(code) ?? 0) + 1);
   }
 }
+/** Requests that got no HTTP answer, by error code. */
+const failures = new Map<string, number>();
 
 const samples: Sample[] = [];
 const started = Date.now();
@@ -320,6 +341,7 @@ const summary = {
   requests: sent,
   shed,
   statuses: Object.fromEntries(statuses),
+  failures: Object.fromEntries(failures),
   accepted: accepted.length,
   stored: stored.rows[0].n,
   lost,

@@ -1,10 +1,8 @@
-import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -18,6 +16,7 @@ import dynalite from 'dynalite';
 import { tableName, tables, type TableName } from '../../functions/adapters/dynamo/tables.js';
 import { withTransactions } from './dynaliteTransactions.js';
 import { closeHttpServer } from './httpServer.js';
+import { forkStandIn } from './standInProcess.js';
 
 export interface StartDynamoOptions {
   /** Keeps items in LevelDB under `<dataDir>/dynamo` so claim keys survive restarts; in memory when absent. */
@@ -78,48 +77,17 @@ async function startInProcess(
 }
 
 /**
- * dynalite in a child process (`dynamoProcess.ts`, through tsx like the rest of the local runtime). The
- * child exits by itself when this process goes away, so a killed runtime leaves no stand-in holding
- * the LevelDB lock of `DATA_DIR`.
+ * dynalite in a child process (`dynamoProcess.ts`). The child exits by itself when this process goes
+ * away, so a killed runtime leaves no stand-in holding the LevelDB lock of `DATA_DIR`.
  */
 async function startChild(levelPath: string | undefined, port: number | undefined): Promise<RunningDynamo> {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = fork(path.join(HERE, 'dynamoProcess.ts'), [], {
-    execArgv: ['--import', tsx],
-    env: { ...process.env, LEADROUTER_DYNAMO_OPTIONS: JSON.stringify({ path: levelPath, port }) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  return forkStandIn({
+    entry: path.join(HERE, 'dynamoProcess.ts'),
+    optionsVariable: 'LEADROUTER_DYNAMO_OPTIONS',
+    options: { path: levelPath, port },
+    label: 'DynamoDB',
+    stopTimeoutMs: CHILD_STOP_MS,
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const bound = await new Promise<number>((resolve, reject) => {
-    const onExit = (code: number | null) =>
-      reject(new Error(`The DynamoDB stand-in exited with ${code} before listening`));
-    child.once('exit', onExit);
-    child.once('error', reject);
-    child.on('message', (message: { port?: number; error?: string }) => {
-      if (message.error) reject(new Error(`The DynamoDB stand-in could not start: ${message.error}`));
-      if (message.port === undefined) return;
-      child.off('exit', onExit);
-      resolve(message.port);
-    });
-  });
-  // The parent's event loop need not wait for the child: it ends with the parent (IPC disconnect).
-  child.unref();
-  child.channel?.unref();
-  let stopping: Promise<void> | undefined;
-  return {
-    endpoint: `http://127.0.0.1:${bound}`,
-    pid: child.pid,
-    stop() {
-      stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.send('stop');
-        const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_STOP_MS);
-        await exited;
-        clearTimeout(timer);
-      })();
-      return stopping;
-    },
-  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -10,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
 import { localSqsClient } from './localSqsClient.js';
+import { forkStandIn } from './standInProcess.js';
 import {
   restoreSnapshot,
   snapshotQueue,
@@ -31,11 +33,19 @@ export interface StartSqsOptions {
   dataDir?: string;
   /** Default: any free port. */
   port?: number;
+  /**
+   * Serve from this process instead of a child process (default: a child, see `sqsProcess.ts`). In
+   * process, fauxqs' work (parsing, MD5 checks, the messages it holds) is the runtime's: a backlog of
+   * 100,000 queued leads was ~105 MiB of the runtime's heap.
+   */
+  inProcess?: boolean;
 }
 
 export interface RunningSqs {
   /** `http://127.0.0.1:<port>`, for `SQS_ENDPOINT`. */
   endpoint: string;
+  /** The child process serving it (undefined when in process). */
+  pid?: number;
   /**
    * Snapshots every queue's messages into `<dataDir>/queue-snapshot.json` (when a dataDir was given),
    * then closes the server. Stop the pollers first (see `sqsSnapshot.ts` for what is and is not kept).
@@ -52,12 +62,33 @@ export interface LeadQueues {
 
 const snapshotFile = (dataDir: string) => path.join(path.resolve(dataDir), 'queue-snapshot.json');
 
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * Stopping waits this long for the child to write its snapshot before killing it (100,000 queued
+ * messages take a few seconds).
+ */
+const CHILD_STOP_MS = 60_000;
+
 /**
  * Starts fauxqs (SQS-compatible, in memory) on 127.0.0.1 and re-sends the messages of the snapshot
- * left by the previous graceful stop. `startFauxqs` would listen on 0.0.0.0, so we build its app and
- * listen ourselves.
+ * left by the previous graceful stop; in a child process unless `inProcess`. The child also writes the
+ * snapshot when this process dies without stopping it (it sees the IPC channel close), so a hard kill
+ * of the runtime loses no queued lead either, only a hard kill of the child itself does.
  */
 export async function startSqs(opts: StartSqsOptions = {}): Promise<RunningSqs> {
+  if (opts.inProcess) return startSqsInProcess(opts);
+  if (opts.dataDir) mkdirSync(path.resolve(opts.dataDir), { recursive: true });
+  return forkStandIn({
+    entry: path.join(HERE, 'sqsProcess.ts'),
+    optionsVariable: 'LEADROUTER_SQS_OPTIONS',
+    options: { dataDir: opts.dataDir ? path.resolve(opts.dataDir) : undefined, port: opts.port },
+    label: 'SQS',
+    stopTimeoutMs: CHILD_STOP_MS,
+  });
+}
+
+/** `startFauxqs` would listen on 0.0.0.0, so we build its app and listen ourselves. */
+export async function startSqsInProcess(opts: StartSqsOptions = {}): Promise<RunningSqs> {
   const app = buildApp({ logger: false });
   await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -12,10 +12,14 @@ import { localSqsClient } from './localSqsClient.js';
  * graceful stop writes every message still in every queue — ready, delayed and in flight — to a JSON
  * file, and the next start sends them again and deletes the file.
  *
+ * The stand-in runs in a child process (`sqsProcess.ts`) that also writes the snapshot when the runtime
+ * dies without stopping it (SIGKILL, OOM): it sees its IPC channel close.
+ *
  * What this does NOT cover:
- * - a hard kill (SIGKILL, power loss, OOM): no snapshot is written, and every message in the queues
- *   is lost. The leads are not in PostgreSQL yet (the allocator stores them), so they are gone; the
- *   webhook caller already got its 202. Use real SQS (`SQS_ENDPOINT`) where that matters.
+ * - a hard kill of the stand-in's own process (or of the whole process group, power loss): no snapshot
+ *   is written, and every message in the queues is lost. The leads are not in PostgreSQL yet (the
+ *   allocator stores them), so they are gone; the webhook caller already got its 202. Use real SQS
+ *   (`SQS_ENDPOINT`) where that matters.
  * - receive counts: restored messages start again at 0, so a message close to the DLQ gets its full
  *   `maxReceiveCount` again; message ids, receipt handles and sequence numbers are new.
  * - a message in flight while the snapshot is taken (its handler still running) is in the snapshot

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +58,15 @@ async function receiveAll(endpoint: string, queueUrl: string, count: number): Pr
     }
   }
   return received;
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 describe('startSqs + ensureLeadQueues', () => {
@@ -146,6 +156,43 @@ describe('startSqs + ensureLeadQueues', () => {
     expect(received.find((m) => m.Attributes!.MessageDeduplicationId === 'b-1')).toBeDefined();
     const dead = await receiveAll(second.endpoint, again.dlqUrl, 1);
     expect(JSON.parse(dead[0]!.Body!)).toEqual({ leadId: 'dead-1' });
+  });
+
+  it('keeps queued messages when the process that started it is SIGKILLed: the stand-in writes its snapshot when its parent is gone', async () => {
+    // Prepare: another process starts the stand-in on dataDir, queues a lead and says so
+    const script = [
+      `import { startSqs, ensureLeadQueues } from ${JSON.stringify(path.resolve('bin/local/sqs.ts'))};`,
+      `import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';`,
+      `const sqs = await startSqs({ dataDir: ${JSON.stringify(dataDir)} });`,
+      `const { queueUrl } = await ensureLeadQueues(sqs.endpoint);`,
+      `const client = new SQSClient({ endpoint: sqs.endpoint, region: 'us-east-1', credentials: { accessKeyId: 't', secretAccessKey: 't' } });`,
+      `await client.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify({ leadId: 'survivor' }), MessageGroupId: 'org-k', MessageDeduplicationId: 'survivor' }));`,
+      `console.log('queued ' + sqs.pid);`,
+      `setInterval(() => undefined, 1000);`,
+    ].join('\n');
+    const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const standInPid = await new Promise<number>((resolve, reject) => {
+      parent.once('exit', (code) => reject(new Error(`exited with ${code}`)));
+      parent.stdout!.on('data', (chunk: Buffer) => {
+        const m = /queued (\d+)/.exec(chunk.toString());
+        if (m) resolve(Number(m[1]));
+      });
+    });
+
+    // Act: kill the parent without warning; the stand-in sees its IPC channel close
+    parent.kill('SIGKILL');
+    const deadline = Date.now() + 30_000;
+    while (isRunning(standInPid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+
+    // Assess: the stand-in is gone, and the next start has the lead
+    expect(isRunning(standInPid)).toBe(false);
+    expect(existsSync(path.join(dataDir, 'queue-snapshot.json'))).toBe(true);
+    const second = await start();
+    const again = await ensureLeadQueues(second.endpoint);
+    const [message] = await receiveAll(second.endpoint, again.queueUrl, 1);
+    expect(JSON.parse(message!.Body!)).toEqual({ leadId: 'survivor' });
   });
 
   it('updates a lead queue that exists with other settings', async () => {
