@@ -19,6 +19,8 @@ export async function unpublishedEventCount(orgId: string): Promise<number> {
 
 /** The org's newest event id: where a dashboard that just loaded starts following the live stream. */
 export async function lastEventId(orgId: string): Promise<number> {
-  const rows = await read<{ id: number | null }>(`SELECT max(id) AS id FROM events WHERE org_id = $1`, [orgId]);
+  const rows = await read<{ id: number | null }>(`SELECT max(id) AS id FROM events WHERE org_id = $1`, [
+    orgId,
+  ]);
   return rows[0]?.id ?? 0;
 }
