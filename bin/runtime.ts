@@ -12,6 +12,7 @@
  */
 // First: it must run before any module that loads the X-Ray SDK (see the file).
 import './local/xrayManualMode.js';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -118,14 +119,21 @@ export function allocatorConcurrency(env: NodeJS.ProcessEnv): number {
 function localCredentials(
   dataDir: string,
   opts: RuntimeOptions,
-): { adminToken: string; webhookSecret: string } {
+): { adminToken: string; webhookSecret: string; credentialsKey: string } {
   const file = path.join(dataDir, 'credentials.json');
   const saved = existsSync(file)
-    ? (JSON.parse(readFileSync(file, 'utf8')) as { adminToken: string; webhookSecret: string })
+    ? (JSON.parse(readFileSync(file, 'utf8')) as {
+        adminToken: string;
+        webhookSecret: string;
+        credentialsKey?: string;
+      })
     : undefined;
   const creds = {
     adminToken: opts.adminToken ?? saved?.adminToken ?? newSecret('lr_admin'),
     webhookSecret: opts.webhookSecret ?? saved?.webhookSecret ?? newSecret('lr_whsec'),
+    // Seals import credentials at rest (functions/shared/sealed.ts); on AWS a Secrets Manager secret.
+    credentialsKey:
+      process.env.CREDENTIALS_KEY ?? saved?.credentialsKey ?? randomBytes(32).toString('base64url'),
   };
   writeFileSync(file, JSON.stringify(creds, null, 2), { mode: 0o600 });
   return creds;
@@ -211,7 +219,8 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
     });
 
     // 4. The default org, its source and campaign; demo data.
-    const creds = localCredentials(dataDir, opts);
+    const { credentialsKey, ...creds } = localCredentials(dataDir, opts);
+    process.env.CREDENTIALS_KEY = credentialsKey;
     await createOrg({ name: 'Default', orgId: LOCAL_ORG_ID, sourceId: LOCAL_SOURCE_ID, ...creds });
 
     // 5. Traffic: HTTP routes from the registry, the queue poller, the scheduler.

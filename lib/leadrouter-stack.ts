@@ -19,6 +19,7 @@ import { KeyTables } from './key-tables.js';
 import { LeadQueue } from './lead-queue.js';
 import { Migrations } from './migrations.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
+import { CredentialsKey } from './credentials-key.js';
 import { OperatorToken } from './operator-token.js';
 import { Realtime } from './realtime.js';
 import { Schedules } from './schedules.js';
@@ -36,6 +37,7 @@ export class LeadrouterStack extends Stack {
   readonly database: Database;
   readonly functions: HandlerFunctions;
   readonly operatorToken: OperatorToken;
+  readonly credentialsKey: CredentialsKey;
   readonly realtime: Realtime;
   readonly dashboard: Dashboard;
   readonly ingestApi: IngestApi;
@@ -63,12 +65,17 @@ export class LeadrouterStack extends Stack {
       database: this.database,
     });
     this.operatorToken = new OperatorToken(this, 'OperatorToken', { config });
-    // The admin API (routes under /api/) is where organizations are created.
+    this.credentialsKey = new CredentialsKey(this, 'CredentialsKey', { config });
+    // The admin API (routes under /api/) is where organizations are created, and imports with their
+    // credentials; the import runner uses those credentials.
     for (const h of this.functions.ofKind('http')) {
       if (h.definition.trigger.routes.some((route) => parseRouteKey(route).path.startsWith('/api/'))) {
         this.operatorToken.provideTo(h.function);
+        this.credentialsKey.provideTo(h.function);
       }
     }
+    for (const h of this.functions.ofKind('schedule'))
+      if (h.definition.trigger.job === 'imports') this.credentialsKey.provideTo(h.function);
     this.realtime = new Realtime(this, 'Realtime', { config, functions: this.functions });
     this.dashboard = new Dashboard(this, 'Dashboard', { config, webDistDir: props.webDistDir });
     this.ingestApi = new IngestApi(this, 'IngestApi', {

@@ -490,11 +490,12 @@ export interface ImportInput {
 
 /** What the API shows of an import: everything but its credentials (it says which kind it has). */
 export function importView(row: ImportRow, lastRun?: ImportRunRow) {
-  const { credentials, orgId: _org, ...rest } = row;
+  const { credentials, credentialsProblem, orgId: _org, ...rest } = row;
   return {
     ...rest,
     auth: credentials?.serviceAccount ? 'service_account' : credentials?.apiKey ? 'api_key' : 'none',
     serviceAccountEmail: credentials?.serviceAccount?.client_email ?? null,
+    credentialsProblem: credentialsProblem ?? null,
     lastRun: lastRun ? runView(lastRun) : null,
   };
 }
@@ -676,6 +677,8 @@ function sourceOf(row: ImportRow): SourceSecretRecord {
 
 function rowsOf(row: ImportRow, signal: AbortSignal): AsyncGenerator<SheetRow> {
   if (row.kind === 'csv_url') return readCsvUrlRows({ url: row.url!, signal });
+  // The run fails with a reason the owner can act on (enter the credentials again).
+  if (row.credentialsProblem) throw new SourceFetchError(row.credentialsProblem);
   const creds = row.credentials ?? {};
   return readSheetRows({
     spreadsheetId: row.spreadsheetId!,

@@ -400,6 +400,27 @@ describe('OperatorToken', () => {
   });
 });
 
+describe('CredentialsKey', () => {
+  it('gives CREDENTIALS_KEY, resolved from a generated secret, to the admin API and the import runner only', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
+    });
+    const secretId = logicalId(built.stack, built.stack.credentialsKey.secret);
+    for (const [name, def] of registry) {
+      const key = functionProps(name).Environment.Variables.CREDENTIALS_KEY;
+      const usesImports =
+        (def.trigger.kind === 'http' && def.trigger.routes.some((r) => r.includes(' /api/'))) ||
+        (def.trigger.kind === 'schedule' && def.trigger.job === 'imports');
+      if (!usesImports) {
+        expect(key, name).toBeUndefined();
+        continue;
+      }
+      expect(JSON.stringify(key), name).toContain('{{resolve:secretsmanager:');
+      expect(JSON.stringify(key), name).toContain(secretId);
+    }
+  });
+});
+
 describe('Realtime', () => {
   it('routes $connect, $disconnect and $default to their registry handlers', () => {
     const apiId = logicalId(built.stack, built.stack.realtime.api);

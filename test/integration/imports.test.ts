@@ -201,6 +201,58 @@ describe('Google Sheet imports', () => {
     }
   });
 
+  it('keeps credentials sealed at rest: the row holds ciphertext bound to its import, and a changed key is reported', async () => {
+    // Prepare: one import with a service account, one with an API key
+    const account = sheets.serviceAccount();
+    const withAccount = await createSheetImport('Sealed account', [HEADER, person('Se', 'One')], {
+      apiKey: undefined,
+      serviceAccount: account,
+    });
+    const withKey = await createSheetImport('Sealed key', [HEADER, person('Se', 'Two')]);
+    const stored = async (id: string) =>
+      (await db.query(`SELECT credentials FROM imports WHERE id = $1`, [id])).rows[0].credentials;
+
+    // Assess: the database holds neither the private key, nor the client email, nor the API key
+    for (const id of [withAccount.id, withKey.id]) {
+      const raw = JSON.stringify(await stored(id));
+      expect(raw).toMatch(/"sealed":"A256GCM\.v1"/);
+      expect(raw).not.toContain('PRIVATE KEY');
+      expect(raw).not.toContain(account.client_email);
+      expect(raw).not.toContain(sheets.apiKey);
+    }
+    expect(await runNow(withKey.id)).toMatchObject({ status: 'succeeded', imported: 1 });
+
+    // Act: one import's sealed value copied into the other's row does not open there
+    await db.query(`UPDATE imports SET credentials = $2 WHERE id = $1`, [
+      withKey.id,
+      JSON.stringify(await stored(withAccount.id)),
+    ]);
+    const swapped = await api.get(`/api/imports/${withKey.id}`);
+    const swappedRun = await runNow(withKey.id);
+
+    // Assess: reported, the run fails with the reason, nothing else breaks
+    expect(swapped.body).toMatchObject({ auth: 'none' });
+    expect(swapped.body.credentialsProblem).toMatch(/does not open here/);
+    expect(swappedRun.status).toBe('failed');
+    expect(swappedRun.error).toMatch(/does not open here/);
+    expect((await api.get('/api/imports')).status).toBe(200);
+
+    // Act: another CREDENTIALS_KEY
+    const key = process.env.CREDENTIALS_KEY;
+    process.env.CREDENTIALS_KEY = 'another-key-another-key-another-key-0123456789';
+    try {
+      const shown = await api.get(`/api/imports/${withAccount.id}`);
+      expect(shown.body.credentialsProblem).toMatch(/another CREDENTIALS_KEY/);
+    } finally {
+      process.env.CREDENTIALS_KEY = key;
+    }
+    expect((await api.get(`/api/imports/${withAccount.id}`)).body).toMatchObject({
+      auth: 'service_account',
+      serviceAccountEmail: account.client_email,
+      credentialsProblem: null,
+    });
+  });
+
   it('records a failed run with a reason when the sheet is not readable, and recovers on the next run', async () => {
     // Prepare
     const imp = await createSheetImport('Not shared', [HEADER, person('Nu', 'One')]);

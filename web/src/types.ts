@@ -147,6 +147,9 @@ export interface LeadImport {
   schedule: string | null;
   active: boolean;
   auth: 'api_key' | 'service_account' | 'none';
+  serviceAccountEmail: string | null;
+  /** Set when the stored credentials cannot be opened (the server's key changed): enter them again. */
+  credentialsProblem: string | null;
   nextRunAt: string | null;
   lastRunAt: string | null;
   lastRun: ImportRun | null;

@@ -3,6 +3,7 @@
  * migrations/1700000000200_imports_jobs.sql for why rows are keyed by identity and how a run claims them.
  */
 import type { NormalizedLead } from '../../domain/types.js';
+import { isSealed, open, seal, SealedValueError } from '../../shared/sealed.js';
 import { read, type Db } from './db.js';
 
 export type ImportKind = 'google_sheet' | 'csv_url';
@@ -29,8 +30,30 @@ export interface ImportRow {
   lastRunAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
-  /** Never leaves the server (see `importView`). */
+  /**
+   * Never leaves the server (see `importView`); sealed at rest (`shared/sealed.ts`) and opened on read.
+   * Null with `credentialsProblem` set when the stored value does not open (another CREDENTIALS_KEY).
+   */
   credentials: ImportCredentials | null;
+  credentialsProblem?: string;
+}
+
+/** What the row stores: sealed, bound to the org and the import. */
+const sealContext = (orgId: string, id: string) => `org:${orgId}/import:${id}`;
+
+function sealCredentials(orgId: string, id: string, credentials: ImportCredentials | null): string | null {
+  return credentials === null ? null : JSON.stringify(seal(credentials, sealContext(orgId, id)));
+}
+
+/** Opens the row's credentials; a value stored before sealing existed is read as it is. */
+function opened(row: ImportRow | undefined): ImportRow | undefined {
+  if (!row || !isSealed(row.credentials)) return row;
+  try {
+    return { ...row, credentials: open<ImportCredentials>(row.credentials, sealContext(row.orgId, row.id)) };
+  } catch (error) {
+    if (!(error instanceof SealedValueError)) throw error;
+    return { ...row, credentials: null, credentialsProblem: `The stored credentials ${error.message}` };
+  }
 }
 
 const IMPORT_COLUMNS = `id, org_id AS "orgId", source_id AS "sourceId", name, kind, spreadsheet_id AS "spreadsheetId",
@@ -54,7 +77,7 @@ export async function insertImport(db: Db, input: Omit<ImportRow, 'lastRunAt' | 
       input.campaign,
       JSON.stringify(input.columnMap),
       input.schedule,
-      input.credentials === null ? null : JSON.stringify(input.credentials),
+      sealCredentials(input.orgId, input.id, input.credentials),
       input.active,
       input.nextRunAt,
       input.createdAt,
@@ -102,14 +125,16 @@ export async function updateImport(
 
 export async function getImport(orgId: string, id: string, db?: Db): Promise<ImportRow | undefined> {
   const sql = `SELECT ${IMPORT_COLUMNS} FROM imports WHERE org_id = $1 AND id = $2`;
-  if (db) return (await db.query<ImportRow>(sql, [orgId, id])).rows[0];
-  return (await read<ImportRow>(sql, [orgId, id]))[0];
+  if (db) return opened((await db.query<ImportRow>(sql, [orgId, id])).rows[0]);
+  return opened((await read<ImportRow>(sql, [orgId, id]))[0]);
 }
 
 export async function listImports(orgId: string): Promise<ImportRow[]> {
-  return read<ImportRow>(`SELECT ${IMPORT_COLUMNS} FROM imports WHERE org_id = $1 ORDER BY created_at, id`, [
-    orgId,
-  ]);
+  const rows = await read<ImportRow>(
+    `SELECT ${IMPORT_COLUMNS} FROM imports WHERE org_id = $1 ORDER BY created_at, id`,
+    [orgId],
+  );
+  return rows.map((row) => opened(row)!);
 }
 
 /** The org's imports whose schedule says they should have run by `now`, most overdue first. */
@@ -147,7 +172,7 @@ export async function acquireImportLease(
      RETURNING ${IMPORT_COLUMNS}`,
     [input.orgId, input.importId, input.runId, input.leaseSeconds],
   );
-  return out.rows[0];
+  return opened(out.rows[0]);
 }
 
 /**

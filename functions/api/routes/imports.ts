@@ -127,6 +127,10 @@ const Import = z
     active: z.boolean(),
     auth: z.enum(['api_key', 'service_account', 'none']),
     serviceAccountEmail: z.string().nullable(),
+    credentialsProblem: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Set when the stored credentials cannot be opened (CREDENTIALS_KEY changed)' }),
     nextRunAt: z.string().nullable(),
     lastRunAt: z.string().nullable(),
     lastRun: ImportRun.nullable(),

@@ -226,6 +226,22 @@ function RunsDrawer({ imp, onClose }: { imp: LeadImport; onClose: () => void }) 
               h('dd', { key: 'sd' }, `${imp.spreadsheetId ?? '—'} ${imp.range ?? ''}`),
             ]
           : [h('dt', { key: 'ut' }, 'URL'), h('dd', { key: 'ud' }, imp.url ?? '—')],
+        imp.kind === 'google_sheet'
+          ? [
+              h('dt', { key: 'at' }, 'Access'),
+              h(
+                'dd',
+                { key: 'ad' },
+                imp.credentialsProblem
+                  ? h('span', { class: 'field-error' }, imp.credentialsProblem)
+                  : imp.auth === 'service_account'
+                    ? `Service account ${imp.serviceAccountEmail ?? ''}`
+                    : imp.auth === 'api_key'
+                      ? 'API key (stored encrypted)'
+                      : 'None',
+              ),
+            ]
+          : null,
         h('dt', null, 'Schedule'),
         h('dd', null, imp.schedule ?? 'Manual only'),
         h('dt', null, 'Next run'),
