@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { buildApp } from 'fauxqs';
 import { localSqsClient } from './localSqsClient.js';
+import { processInfo, waitForExit } from './processInfo.js';
 import { forkStandIn } from './standInProcess.js';
 import {
   restoreSnapshot,
@@ -77,14 +78,44 @@ const CHILD_STOP_MS = 60_000;
  */
 export async function startSqs(opts: StartSqsOptions = {}): Promise<RunningSqs> {
   if (opts.inProcess) return startSqsInProcess(opts);
-  if (opts.dataDir) mkdirSync(path.resolve(opts.dataDir), { recursive: true });
-  return forkStandIn({
+  const dataDir = opts.dataDir ? path.resolve(opts.dataDir) : undefined;
+  const pidFile = dataDir ? path.join(dataDir, 'sqs-stand-in.pid') : undefined;
+  if (dataDir && pidFile) {
+    mkdirSync(dataDir, { recursive: true });
+    await waitForPreviousStandIn(pidFile);
+  }
+  const child = await forkStandIn({
     entry: path.join(HERE, 'sqsProcess.ts'),
     optionsVariable: 'LEADROUTER_SQS_OPTIONS',
-    options: { dataDir: opts.dataDir ? path.resolve(opts.dataDir) : undefined, port: opts.port },
+    options: { dataDir, port: opts.port },
     label: 'SQS',
     stopTimeoutMs: CHILD_STOP_MS,
   });
+  if (!pidFile || child.pid === undefined) return child;
+  writeFileSync(pidFile, String(child.pid));
+  return {
+    ...child,
+    stop: async () => {
+      await child.stop();
+      rmSync(pidFile, { force: true });
+    },
+  };
+}
+
+/**
+ * After a hard kill of the runtime its SQS stand-in is still writing the queue snapshot (it exits once
+ * it has): a runtime started at once on the same DATA_DIR waits for it, or it would start without those
+ * messages and overwrite their snapshot at its own stop.
+ */
+async function waitForPreviousStandIn(pidFile: string): Promise<void> {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  const info = Number.isInteger(pid) && pid > 0 ? processInfo(pid) : undefined;
+  if (info?.args.includes('sqsProcess') && !(await waitForExit(pid, CHILD_STOP_MS)))
+    throw new Error(
+      `The previous SQS stand-in (pid ${pid}) is still running on this DATA_DIR; stop it first`,
+    );
+  rmSync(pidFile, { force: true });
 }
 
 /** `startFauxqs` would listen on 0.0.0.0, so we build its app and listen ourselves. */
