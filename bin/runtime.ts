@@ -141,6 +141,9 @@ function localCredentials(
 
 export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const log = opts.log ?? (() => undefined);
+  // Local runs on Node 20 are supported (Lambda runs nodejs22.x); set before the stand-ins start, so
+  // that their processes, which inherit the environment, do not print the SDK's warning either.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const dataDir = path.resolve(opts.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const stops: (() => Promise<void>)[] = [];
@@ -194,8 +197,6 @@ export async function startRuntime(opts: RuntimeOptions): Promise<Runtime> {
       LEAD_QUEUE_URL: queues.queueUrl,
       LEAD_DLQ_URL: queues.dlqUrl,
       POWERTOOLS_METRICS_DISABLED: 'true',
-      // Local runs on Node 20 are supported; Lambda runs nodejs22.x.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
       ...(opts.rootToken ? { ROOT_TOKEN: opts.rootToken } : {}),
     });
