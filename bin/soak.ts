@@ -316,8 +316,13 @@ const warm = samples.slice(Math.max(1, Math.floor(samples.length / 5)));
 const head = warm.slice(0, Math.max(1, Math.floor(warm.length / 3)));
 const tail = warm.slice(-Math.max(1, Math.floor(warm.length / 3)));
 type NumericField = { [K in keyof Sample]: Sample[K] extends number ? K : never }[keyof Sample];
-const growth = (k: NumericField) => median(tail.map((s) => s[k])) - median(head.map((s) => s[k]));
-const rssBase = median(head.map((s) => s.rssMiB));
+const spread = (k: NumericField) => ({
+  start: median(head.map((s) => s[k])),
+  end: median(tail.map((s) => s[k])),
+  max: Math.max(...samples.map((s) => s[k])),
+});
+const growth = (k: NumericField) => spread(k).end - spread(k).start;
+const rssBase = spread('rssMiB').start;
 const checks = {
   [`sustained ${rate} leads/s (≤ 1 % shed)`]: shed <= (sent + shed) * 0.01,
   'backlog drained': drained,
@@ -330,7 +335,7 @@ const checks = {
   // clients open are bounded by the clients' pools (the generator's and the dashboard's one).
   "runtime's own connections flat (≤ +10)": growth('outboundSockets') <= 10,
   [`client connections bounded by the clients' pools (≤ ${CLIENT_POOL + 1})`]:
-    Math.max(...samples.map((s) => s.inboundSockets)) <= CLIENT_POOL + 1,
+    spread('inboundSockets').max <= CLIENT_POOL + 1,
 };
 
 const summary = {
@@ -348,32 +353,12 @@ const summary = {
   stillQueued: drained ? 0 : notAllocated,
   dlq: dlq.queue.dlq,
   dashboardMessages: pushed,
-  rssMiB: {
-    start: rssBase,
-    end: median(tail.map((s) => s.rssMiB)),
-    max: Math.max(...samples.map((s) => s.rssMiB)),
-  },
+  rssMiB: spread('rssMiB'),
   heapMiB: { start: median(head.map((s) => s.heapMiB)), end: median(tail.map((s) => s.heapMiB)) },
-  pgConnections: {
-    start: median(head.map((s) => s.pgConnections)),
-    end: median(tail.map((s) => s.pgConnections)),
-    max: Math.max(...samples.map((s) => s.pgConnections)),
-  },
-  sockets: {
-    start: median(head.map((s) => s.sockets)),
-    end: median(tail.map((s) => s.sockets)),
-    max: Math.max(...samples.map((s) => s.sockets)),
-  },
-  runtimeOwnConnections: {
-    start: median(head.map((s) => s.outboundSockets)),
-    end: median(tail.map((s) => s.outboundSockets)),
-    max: Math.max(...samples.map((s) => s.outboundSockets)),
-  },
-  clientConnections: {
-    start: median(head.map((s) => s.inboundSockets)),
-    end: median(tail.map((s) => s.inboundSockets)),
-    max: Math.max(...samples.map((s) => s.inboundSockets)),
-  },
+  pgConnections: spread('pgConnections'),
+  sockets: spread('sockets'),
+  runtimeOwnConnections: spread('outboundSockets'),
+  clientConnections: spread('inboundSockets'),
   checks,
 };
 console.log('\n[soak] summary\n' + JSON.stringify(summary, null, 2));

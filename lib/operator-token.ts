@@ -11,43 +11,26 @@
  * and deploy with `-c rootTokenVersionId=<VersionId>`, which changes the reference and so updates the
  * function (README, Deploy to AWS).
  */
-import { SecretValue } from 'aws-cdk-lib';
-import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
-import { acknowledge } from './nag-acknowledgements.js';
+import type { Construct } from 'constructs';
+import { DeployTimeSecret } from './deploy-time-secret.js';
 import type { StageConfig } from './stage-config.js';
 
 export interface OperatorTokenProps {
   readonly config: StageConfig;
 }
 
-export class OperatorToken extends Construct {
-  readonly secret: Secret;
-  private readonly value: SecretValue;
-
+export class OperatorToken extends DeployTimeSecret {
   constructor(scope: Construct, id: string, props: OperatorTokenProps) {
-    super(scope, id);
-    this.secret = new Secret(this, 'Secret', {
+    super(scope, id, {
       description: `leadrouter ${props.config.stage}: operator token (ROOT_TOKEN), creates organizations`,
-      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      passwordLength: 48,
       removalPolicy: props.config.removalPolicy,
-    });
-    const versionId: unknown = this.node.tryGetContext('rootTokenVersionId');
-    this.value = SecretValue.secretsManager(this.secret.secretArn, {
-      versionId: typeof versionId === 'string' && versionId !== '' ? versionId : undefined,
-    });
-    acknowledge(
-      this.secret,
-      'SMG4',
-      'The operator token is resolved into the admin function at deploy time, so rotation is a deliberate ' +
+      versionContext: 'rootTokenVersionId',
+      environmentVariable: 'ROOT_TOKEN',
+      whyNoScheduledRotation:
+        'The operator token is resolved into the admin function at deploy time, so rotation is a deliberate ' +
         'step (new value, then deploy with -c rootTokenVersionId) rather than a schedule that would leave ' +
         'the deployed function with the old value.',
-    );
-  }
-
-  /** Gives a function `ROOT_TOKEN`. */
-  provideTo(fn: LambdaFunction): void {
-    fn.addEnvironment('ROOT_TOKEN', this.value.unsafeUnwrap());
+    });
   }
 }

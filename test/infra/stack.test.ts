@@ -379,23 +379,37 @@ describe('IngestApi', () => {
   });
 });
 
+/**
+ * The variable holds a dynamic reference to `secret` in exactly the functions `receives` names, and is
+ * absent from every other function.
+ */
+function expectResolvedOnlyWhere(
+  variable: string,
+  secret: Parameters<typeof logicalId>[1],
+  receives: (def: HandlerDefinition) => boolean,
+): string {
+  const secretId = logicalId(built.stack, secret);
+  for (const [name, def] of registry) {
+    const value = functionProps(name).Environment.Variables[variable];
+    if (!receives(def)) {
+      expect(value, name).toBeUndefined();
+      continue;
+    }
+    expect(JSON.stringify(value), name).toContain('{{resolve:secretsmanager:');
+    expect(JSON.stringify(value), name).toContain(secretId);
+  }
+  return secretId;
+}
+
+const servesAdminApi = (def: HandlerDefinition) =>
+  def.trigger.kind === 'http' && def.trigger.routes.some((r) => r.includes(' /api/'));
+
 describe('OperatorToken', () => {
   it('gives ROOT_TOKEN, resolved from a generated secret, to the admin API only', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true },
     });
-    const secretId = logicalId(built.stack, built.stack.operatorToken.secret);
-    for (const [name, def] of registry) {
-      const rootToken = functionProps(name).Environment.Variables.ROOT_TOKEN;
-      const servesAdminApi =
-        def.trigger.kind === 'http' && def.trigger.routes.some((r) => r.includes(' /api/'));
-      if (!servesAdminApi) {
-        expect(rootToken, name).toBeUndefined();
-        continue;
-      }
-      expect(JSON.stringify(rootToken), name).toContain('{{resolve:secretsmanager:');
-      expect(JSON.stringify(rootToken), name).toContain(secretId);
-    }
+    const secretId = expectResolvedOnlyWhere('ROOT_TOKEN', built.stack.operatorToken.secret, servesAdminApi);
     expect(template.toJSON().Outputs.OperatorTokenSecretArn.Value).toEqual({ Ref: secretId });
   });
 });
@@ -405,19 +419,11 @@ describe('CredentialsKey', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: { PasswordLength: 64, ExcludePunctuation: true },
     });
-    const secretId = logicalId(built.stack, built.stack.credentialsKey.secret);
-    for (const [name, def] of registry) {
-      const key = functionProps(name).Environment.Variables.CREDENTIALS_KEY;
-      const usesImports =
-        (def.trigger.kind === 'http' && def.trigger.routes.some((r) => r.includes(' /api/'))) ||
-        (def.trigger.kind === 'schedule' && def.trigger.job === 'imports');
-      if (!usesImports) {
-        expect(key, name).toBeUndefined();
-        continue;
-      }
-      expect(JSON.stringify(key), name).toContain('{{resolve:secretsmanager:');
-      expect(JSON.stringify(key), name).toContain(secretId);
-    }
+    expectResolvedOnlyWhere(
+      'CREDENTIALS_KEY',
+      built.stack.credentialsKey.secret,
+      (def) => servesAdminApi(def) || (def.trigger.kind === 'schedule' && def.trigger.job === 'imports'),
+    );
   });
 });
 
