@@ -3,11 +3,19 @@
  * Ctrl-C (SIGINT) or SIGTERM stops every part in order; committed data stays in DATA_DIR.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDashboardBuilt } from './local/dashboardBuild.js';
 import { startRuntime } from './runtime.js';
 
 const env = process.env;
 const started = Date.now();
 const log = (m: string) => console.log(`[leadrouter] ${m}`);
+
+// A fresh clone has no `web/dist`: build the dashboard first so `/` serves it.
+await ensureDashboardBuilt(fileURLToPath(new URL('../web', import.meta.url)), log).catch((error: Error) => {
+  console.error(`[leadrouter] could not build the dashboard: ${error.message}`);
+  process.exit(1);
+});
 
 const runtime = await startRuntime({
   port: Number(env.PORT ?? 3000),
