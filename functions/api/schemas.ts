@@ -4,7 +4,7 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { normalizeState } from '../domain/normalize.js';
+import { normalizePhone, normalizeState } from '../domain/normalize.js';
 import { isValidTimeZone, workingHoursIssues } from '../domain/time.js';
 import {
   ASSIGNMENT_REASONS,
@@ -30,6 +30,20 @@ export const StateCode = z
     return code;
   })
   .openapi({ type: 'string', example: 'CA', description: 'USPS code or state name' });
+
+/** A phone in any format the webhook takes, normalised to E.164 as the webhook does (US default). */
+export const PhoneE164 = z
+  .string()
+  .max(40)
+  .transform((value, ctx) => {
+    const e164 = normalizePhone(value);
+    if (!e164) {
+      ctx.addIssue({ code: 'custom', message: `Not a valid phone number: "${value.slice(0, 40)}"` });
+      return z.NEVER;
+    }
+    return e164;
+  })
+  .openapi({ type: 'string', example: '(415) 555-0100', description: 'Any format; normalised to E.164' });
 
 export const TimeZone = z
   .string()
@@ -270,7 +284,7 @@ export const Simulate = z
     leads: z
       .array(
         z
-          .object({ state: StateCode.nullable().optional(), phone: z.string().max(40).nullable().optional() })
+          .object({ state: StateCode.nullable().optional(), phone: PhoneE164.nullable().optional() })
           .passthrough(),
       )
       .min(1)
@@ -282,6 +296,7 @@ export const Simulate = z
         poolRecipientIds: z.array(Uuid).max(1000).nullable(),
         stateRouting: z.enum(STATE_ROUTINGS),
         staticOptional: z.boolean(),
+        mode: z.enum(['push', 'stock']),
       })
       .partial()
       .optional(),

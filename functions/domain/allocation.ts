@@ -19,7 +19,9 @@
  *    is a static recipient it is simply picked as one (`static`). When it is in neither list it is
  *    not in the campaign and so not eligible (SPEC §4.1); it is left out of the trace.
  * 3. Every static recipient, in the campaign's configured order (`static`). One that is not eligible
- *    makes the whole decision `unassigned` unless `staticOptional`, in which case it is skipped.
+ *    makes the whole decision `unassigned` unless `staticOptional`, in which case it is skipped. One
+ *    that held this lead before (`already_assigned`: a reassignment, decay or backlog retry) is always
+ *    skipped: it had the lead, and the new choice is among the others.
  *    Static recipients are contractual and always take their slots, so they win over a returning
  *    contact when they fill all k. More static recipients than k is a configuration the API rejects;
  *    should one get here, the first k eligible in configured order are taken.
@@ -85,7 +87,8 @@ export interface LeadToAllocate {
   returningRecipientId: string | null;
 }
 
-export type Tier = 'returning' | 'static' | 'state_match' | 'pool' | 'overflow';
+/** `manual`: named by an admin in a reassignment (no rule ran); the other tiers are the rule's. */
+export type Tier = 'returning' | 'static' | 'state_match' | 'pool' | 'overflow' | 'manual';
 
 export interface TraceEntry {
   recipientId: string;
@@ -307,7 +310,10 @@ export function decideAllocation(input: AllocationInput): AllocationDecision {
     trace: trace([]),
   });
 
-  if (!campaign.staticOptional && statics.some((m) => m.exclusion !== null)) return unassigned();
+  // A static recipient that already held this lead (a reassignment) has had its contractual share:
+  // it is skipped rather than blocking the new choice.
+  const blocking = statics.some((m) => m.exclusion !== null && m.exclusion !== 'already_assigned');
+  if (!campaign.staticOptional && blocking) return unassigned();
   const staticPicks: Pick[] = statics
     .filter((m) => m.exclusion === null)
     .slice(0, k)

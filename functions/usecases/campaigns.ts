@@ -33,11 +33,23 @@ async function checkMembers(orgId: string, f: Partial<CampaignFields>): Promise<
   if (issues.length > 0) throw new ValidationError(issues, 'Unknown recipients');
 }
 
+/**
+ * Static recipients get every lead of the campaign, so there can be at most k of them: with more, some
+ * would never get a lead although the rule promises statics are always included.
+ */
+function checkStaticsFit(f: Pick<CampaignFields, 'staticRecipientIds' | 'recipientsPerLead'>): void {
+  const statics = new Set(f.staticRecipientIds).size;
+  if (statics <= f.recipientsPerLead) return;
+  const message = `${statics} static recipients but recipientsPerLead is ${f.recipientsPerLead}: every static recipient gets every lead, so a campaign can have at most recipientsPerLead of them`;
+  throw new ValidationError([{ field: 'staticRecipientIds', message }], message);
+}
+
 export async function createCampaign(
   orgId: string,
   key: string,
   fields: CampaignFields,
 ): Promise<CampaignRow> {
+  checkStaticsFit(fields);
   await checkMembers(orgId, fields);
   const now = clock().now();
   const events = await withTransaction(async (db) => {
@@ -55,7 +67,12 @@ export async function patchCampaign(
   key: string,
   patch: Partial<CampaignFields>,
 ): Promise<CampaignRow> {
-  if (!(await getCampaign(orgId, key))) throw new NotFoundError('Campaign not found');
+  const current = await getCampaign(orgId, key);
+  if (!current) throw new NotFoundError('Campaign not found');
+  checkStaticsFit({
+    staticRecipientIds: patch.staticRecipientIds ?? current.staticRecipientIds,
+    recipientsPerLead: patch.recipientsPerLead ?? current.recipientsPerLead,
+  });
   await checkMembers(orgId, patch);
   const now = clock().now();
   const events = await withTransaction(async (db) => {

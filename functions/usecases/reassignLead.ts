@@ -5,9 +5,10 @@
  *     returned, stale, contacted).
  *  2. Named recipients: lock them together with the current holders (ascending id), end the current
  *     assignments (`endReason: manual`, capacity credited), then check each named recipient is active
- *     and has capacity — caps and quotas bind an admin too — and assign them with reason `manual`.
- *  3. No names: the campaign's rule chooses (never a previous holder), with the holders' capacity
- *     returned first. Nobody eligible → 409 and nothing changes (the transaction rolls back).
+ *     and has capacity — caps and quotas bind an admin too — and assign them with reason `manual`; the
+ *     lead's trace becomes the admin's decision (tier and reason `manual`).
+ *  3. No names: the campaign's rule chooses (never a previous holder; a static recipient that held it
+ *     is skipped, not required), with the holders' capacity returned first. Nobody eligible → 409 and nothing changes (the transaction rolls back).
  */
 import {
   endAssignments,
@@ -21,6 +22,7 @@ import { withTransaction, type Db } from '../adapters/pg/db.js';
 import { insertEvents, type NewEvent } from '../adapters/pg/events.js';
 import { lockLead, setLeadStatus, type LeadRow } from '../adapters/pg/leads.js';
 import { clock } from '../clock.js';
+import type { TraceEntry } from '../domain/allocation.js';
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { DEFAULT_CAMPAIGN } from './allocateLead.js';
 import { publishEvents } from './publishEvents.js';
@@ -91,10 +93,19 @@ async function assignNamed(db: Db, lead: LeadRow, named: string[], now: Date) {
       quotaEpoch: c.quotaEpoch,
     })),
   });
+  // The decision in effect is the admin's: the trace says so, replacing the rule's earlier one.
+  const trace: TraceEntry[] = candidates.map((c) => ({
+    recipientId: c.id,
+    name: c.name,
+    tier: 'manual',
+    reason: 'manual',
+    selected: true,
+  }));
   await setLeadStatus(db, {
     leadId: lead.id,
     status: 'assigned',
     reason: null,
+    trace,
     at: now,
     reassignmentIncrement: holders.length > 0 ? 1 : 0,
   });

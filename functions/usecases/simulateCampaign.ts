@@ -2,7 +2,9 @@
  * `POST /api/campaigns/:key/simulate`: what the rule would do now with these leads, in order — each
  * simulated lead sees the capacity and rotation the previous ones used — through the real allocation
  * code inside a transaction that is rolled back, so nothing is committed and no event is sent.
- * Optional rule overrides answer "what if" before saving an edit.
+ * Optional rule overrides answer "what if" before saving an edit. Phones and states are normalised by
+ * the request schema as the webhook normalises them, so a returning contact is recognised in any format;
+ * a stock campaign answers `unassigned`/`stock` for every lead, as the allocator would.
  */
 import { v7 as uuidv7 } from 'uuid';
 import { findCampaignByKey, type CampaignRow } from '../adapters/pg/allocation.js';
@@ -30,7 +32,12 @@ export interface SimulationResult {
 export type CampaignOverrides = Partial<
   Pick<
     CampaignRow,
-    'recipientsPerLead' | 'staticRecipientIds' | 'poolRecipientIds' | 'stateRouting' | 'staticOptional'
+    | 'recipientsPerLead'
+    | 'staticRecipientIds'
+    | 'poolRecipientIds'
+    | 'stateRouting'
+    | 'staticOptional'
+    | 'mode'
   >
 >;
 
@@ -66,6 +73,18 @@ export async function simulateCampaign(
         },
       });
       const lead = (await lockLead(db, orgId, id))!;
+      if (campaign.mode === 'stock') {
+        // A stock campaign never pushes: its leads wait for orders, exactly as the allocator files them.
+        results.push({
+          index,
+          state: lead.state,
+          outcome: 'unassigned',
+          reason: 'stock',
+          assignments: [],
+          trace: [],
+        });
+        continue;
+      }
       const outcome = await runAllocation(db, { lead, campaign, now });
       results.push({
         index,

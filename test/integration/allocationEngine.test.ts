@@ -295,4 +295,106 @@ describe('allocation engine', () => {
     expect(after.rows[0]).toEqual(before.rows[0]);
     expect((await api.post('/api/campaigns/nope/simulate', { leads: [{ state: 'CA' }] })).status).toBe(404);
   });
+
+  it('simulates with phones normalised as the webhook does (returning contact) and stock campaigns as stock', async () => {
+    const [a, b] = await recipients(['SimRet A', 'SimRet B']);
+    await api.createCampaign({ key: 'simret', poolRecipientIds: [a!.id, b!.id], stateRouting: 'ignore' });
+    const phone = uniquePhone();
+    const clock = new ManualClock(new Date());
+    setClock(clock);
+    try {
+      const [first] = await Promise.all([api.postLead({ phone, campaign: 'simret' })]);
+      await stack.idle();
+      const earlier = (await api.lead(first!.body.leadId)).assignments[0].recipientId as string;
+      clock.advance(2 * 24 * 3600 * 1000); // outside the duplicate window
+
+      const digits = phone.replace(/^\+1/, '');
+      const formatted = `(${digits.slice(0, 3)}) ${digits.slice(3, 6)}-${digits.slice(6)}`;
+      const sim = await api.post('/api/campaigns/simret/simulate', { leads: [{ phone: formatted }] });
+      expect(sim.status).toBe(200);
+      expect(sim.body.results[0].assignments).toEqual([
+        expect.objectContaining({ recipientId: earlier, reason: 'returning_contact' }),
+      ]);
+
+      const bad = await api.post('/api/campaigns/simret/simulate', { leads: [{ phone: 'not a phone' }] });
+      expect(bad.status).toBe(400);
+      expect(bad.body.issues).toContainEqual(expect.objectContaining({ field: 'leads.0.phone' }));
+
+      const stock = await api.post('/api/campaigns/simret/simulate', {
+        leads: [{ state: 'CA' }],
+        overrides: { mode: 'stock' },
+      });
+      expect(stock.body.results[0]).toMatchObject({
+        outcome: 'unassigned',
+        reason: 'stock',
+        assignments: [],
+      });
+    } finally {
+      setClock(systemClock);
+    }
+    await api.createCampaign({ key: 'simstock', mode: 'stock', poolRecipientIds: [a!.id] });
+    const stocked = await api.post('/api/campaigns/simstock/simulate', { leads: [{ state: 'CA' }] });
+    expect(stocked.body.results[0]).toMatchObject({ outcome: 'unassigned', reason: 'stock' });
+  });
+
+  it('reassigns by the rule in a campaign with a static recipient: the static that held the lead is skipped', async () => {
+    const [s] = await recipients(['RS static']);
+    const pool = await recipients(['RS P1', 'RS P2', 'RS P3', 'RS P4']);
+    await api.createCampaign({
+      key: 'restatic',
+      recipientsPerLead: 2,
+      staticRecipientIds: [s!.id],
+      poolRecipientIds: pool.map((r) => r.id),
+      stateRouting: 'ignore',
+    });
+    const [lead] = await postMany(1, 'restatic');
+    const held = lead.assignments.map((a: { recipientId: string }) => a.recipientId) as string[];
+    expect(held).toContain(s!.id);
+
+    const byRule = await api.post(`/api/leads/${lead.id}/reassign`, {});
+
+    expect(byRule.status).toBe(200);
+    const chosen = byRule.body.assignments.map((a: { recipientId: string }) => a.recipientId) as string[];
+    expect(chosen).toHaveLength(2);
+    for (const id of chosen) expect(held).not.toContain(id);
+    const detail = await api.lead(lead.id);
+    expect(detail.trace).toContainEqual(
+      expect.objectContaining({ recipientId: s!.id, reason: 'already_assigned' }),
+    );
+    await invariantsHold();
+  });
+
+  it('a named reassignment replaces the trace with the admin decision', async () => {
+    const [a, b, c] = await recipients(['NT A', 'NT B', 'NT C']);
+    await api.createCampaign({ key: 'namedtrace', poolRecipientIds: [a!.id, b!.id], stateRouting: 'ignore' });
+    const [lead] = await postMany(1, 'namedtrace');
+
+    expect((await api.post(`/api/leads/${lead.id}/reassign`, { recipientIds: [c!.id] })).status).toBe(200);
+
+    const detail = await api.lead(lead.id);
+    expect(detail.trace).toEqual([
+      { recipientId: c!.id, name: 'NT C', tier: 'manual', reason: 'manual', selected: true },
+    ]);
+  });
+
+  it('refuses more static recipients than recipientsPerLead, on create and on patch, naming the field', async () => {
+    const [s1, s2] = await recipients(['Two statics 1', 'Two statics 2']);
+    const create = await api.post('/api/campaigns', {
+      key: 'toomanystatics',
+      recipientsPerLead: 1,
+      staticRecipientIds: [s1!.id, s2!.id],
+    });
+    expect(create.status).toBe(400);
+    expect(create.body.issues).toEqual([expect.objectContaining({ field: 'staticRecipientIds' })]);
+
+    await api.createCampaign({
+      key: 'twostatics',
+      recipientsPerLead: 2,
+      staticRecipientIds: [s1!.id, s2!.id],
+    });
+    const lower = await api.patch('/api/campaigns/twostatics', { recipientsPerLead: 1 });
+    expect(lower.status).toBe(400);
+    expect(lower.body.issues).toEqual([expect.objectContaining({ field: 'staticRecipientIds' })]);
+    expect((await api.get('/api/campaigns/twostatics')).body.recipientsPerLead).toBe(2);
+  });
 });

@@ -242,7 +242,12 @@ describe('decideAllocation properties', () => {
             eligible(byId.get(id)!, lead, at, requireState),
           );
           const reachable = Math.min(staticOk.filter(Boolean).length, k) + poolOk.length;
-          const staticsBlock = !campaign.staticOptional && staticOk.includes(false);
+          // A static that held the lead before is skipped (reassignment), never blocking.
+          const staticsBlock =
+            !campaign.staticOptional &&
+            campaign.staticRecipientIds.some(
+              (id, i) => !staticOk[i] && !lead.previousRecipientIds.includes(id),
+            );
 
           // one trace entry per member of the campaign
           expect(decision.trace.map((t) => t.recipientId)).toEqual(members);

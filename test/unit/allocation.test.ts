@@ -213,6 +213,40 @@ describe('decideAllocation: static recipients', () => {
     expect(traceOf(decision, 'S1')).toMatchObject({ reason: 'quota', selected: false });
   });
 
+  it('skips a required static that already held the lead (reassignment) and fills k from the pool', () => {
+    // Prepare
+    const candidates = [aRecipient({ id: 'S' }), aRecipient({ id: 'A' }), aRecipient({ id: 'B' })];
+    const campaign = aCampaign({
+      recipientsPerLead: 2,
+      staticRecipientIds: ['S'],
+      poolRecipientIds: ['A', 'B'],
+    });
+
+    // Act
+    const decision = decideAllocation({
+      lead: aLead({ previousRecipientIds: ['S', 'A'] }),
+      campaign,
+      candidates,
+      now,
+    });
+
+    // Assess: S and A had it; only B is left, so k = 2 cannot be met, and S did not block the choice.
+    expect(decision.outcome).toBe('unassigned');
+    expect(traceOf(decision, 'S')).toMatchObject({ reason: 'already_assigned', selected: false });
+    const second = decideAllocation({
+      lead: aLead({ previousRecipientIds: ['S'] }),
+      campaign,
+      candidates,
+      now,
+    });
+    expect(
+      picksOf(second)
+        .map((p) => p.recipientId)
+        .sort(),
+    ).toEqual(['A', 'B']);
+    expect(traceOf(second, 'S')).toMatchObject({ reason: 'already_assigned', selected: false });
+  });
+
   it('does not check states for statics', () => {
     // Prepare
     const candidates = [aRecipient({ id: 'S', states: ['TX'] })];
