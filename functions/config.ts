@@ -32,6 +32,9 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+/** Webhook bodies (leads, quota resets) over this are a 413. */
+export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
+
 export function config(env: NodeJS.ProcessEnv = process.env): Config {
   if (cached) return cached;
   cached = {
@@ -50,7 +53,7 @@ export function config(env: NodeJS.ProcessEnv = process.env): Config {
       keys: tableName('keys', env),
       connections: tableName('connections', env),
     },
-    maxWebhookBodyBytes: 64 * 1024,
+    maxWebhookBodyBytes: MAX_WEBHOOK_BODY_BYTES,
     duplicateWindowSeconds: 24 * 60 * 60,
   };
   return cached;

@@ -30,6 +30,16 @@ export function openApiDocument(routes: Route[], serverUrl?: string) {
           : {}),
         ...(r.query instanceof z.ZodObject ? { query: r.query } : {}),
         ...(r.body ? { body: { content: { 'application/json': { schema: r.body } } } } : {}),
+        ...(r.requestBody
+          ? {
+              body: {
+                content: {
+                  'application/json': { schema: r.requestBody },
+                  'application/x-www-form-urlencoded': { schema: r.requestBody },
+                },
+              },
+            }
+          : {}),
       },
       responses: Object.fromEntries(
         Object.entries(r.responses).map(([status, res]) => [

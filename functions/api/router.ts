@@ -43,6 +43,11 @@ export interface Route<B = any, Q = any> {
   /** Path parameters that must be UUIDs (anything else is a 404). */
   uuidParams?: string[];
   body?: z.ZodType<B>;
+  /**
+   * Documentation only: the body of a webhook route, which authenticates its secret first and then
+   * parses the body itself (JSON or form-encoded), so a bad secret is a 401 whatever the body.
+   */
+  requestBody?: z.ZodType;
   query?: z.ZodType<Q>;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
   handle(ctx: RequestContext<B, Q>): Promise<RouteResponse>;

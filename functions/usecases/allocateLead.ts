@@ -137,7 +137,8 @@ export async function allocateInTransaction(db: Db, messages: QueueMessage[]): P
       orgId: m.orgId,
       sourceId: m.sourceId,
       receivedAt: new Date(m.receivedAt),
-      lead: m.lead,
+      // A lead sent without a campaign (and no source default) belongs to `default`, and says so.
+      lead: { ...m.lead, campaign: m.lead.campaign ?? DEFAULT_CAMPAIGN },
     })),
     DEFAULT_CAMPAIGN,
   );

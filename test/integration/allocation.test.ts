@@ -186,6 +186,15 @@ describe('allocation', () => {
     expect(lead).toMatchObject({ status: 'unassigned', reason: 'unknown_campaign' });
   });
 
+  it('files a lead sent without a campaign under `default`, where the list filter finds it', async () => {
+    const posted = await api.postLead({ phone: uniquePhone(), state: 'CA' });
+    expect(posted.status).toBe(202);
+    await stack.idle();
+    expect((await api.lead(posted.body.leadId)).campaign).toBe('default');
+    const listed = await api.get('/api/leads?campaign=default&limit=200');
+    expect(listed.body.items.map((l: { id: string }) => l.id)).toContain(posted.body.leadId);
+  });
+
   it('prefers state-matched recipients and overflows to others when they are capped', async () => {
     const ca = await api.createRecipient({ name: 'CA only', states: ['CA'], dailyCap: 1 });
     const any = await api.createRecipient({ name: 'Anywhere', states: ['TX'] });

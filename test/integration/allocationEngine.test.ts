@@ -163,6 +163,31 @@ describe('allocation engine', () => {
     await invariantsHold();
   });
 
+  it('the quota-reset webhook takes form-encoded bodies and numeric event ids, as Make and Zapier send them', async () => {
+    const secret = { 'x-webhook-secret': stack.webhookSecret };
+    const form = { ...secret, 'content-type': 'application/x-www-form-urlencoded' };
+    const first = await api.call('POST', '/webhooks/quota-reset', 'eventId=form-2026-12', form);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ reset: true });
+    expect((await api.call('POST', '/webhooks/quota-reset', 'eventId=form-2026-12', form)).body).toEqual({
+      duplicate: true,
+    });
+    expect((await api.post('/webhooks/quota-reset', { eventId: 202612 }, secret)).body).toMatchObject({
+      reset: true,
+    });
+    expect((await api.post('/webhooks/quota-reset', { eventId: '202612' }, secret)).body).toEqual({
+      duplicate: true,
+    });
+    // The secret is checked before the body is read.
+    const badBoth = await api.call('POST', '/webhooks/quota-reset', 'not json', {
+      'x-webhook-secret': 'wrong',
+      'content-type': 'application/json',
+    });
+    expect(badBoth.status).toBe(401);
+    const big = await api.post('/webhooks/quota-reset', { eventId: 'x'.repeat(70_000) }, secret);
+    expect(big.status).toBe(413);
+  });
+
   it('seed 002 Service 1 shape: after 3 leads, P2, P3 and P4 have 2 each', async () => {
     const [p1] = await recipients(['S1-P1']);
     const pool = await recipients(['S1-P2', 'S1-P3', 'S1-P4']);

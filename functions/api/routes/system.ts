@@ -3,14 +3,24 @@ import { listRecipients } from '../../adapters/pg/recipients.js';
 import { lastEventId, leadCountsByStatus, unpublishedEventCount } from '../../adapters/pg/stats.js';
 import { queueDepths } from '../../adapters/sqs/queueStats.js';
 import { clock } from '../../clock.js';
+import { MAX_WEBHOOK_BODY_BYTES } from '../../config.js';
 import { ValidationError } from '../../domain/errors.js';
+import { parseObjectBody } from '../../http/body.js';
 import { header } from '../../http/middleware.js';
 import { authenticateSource } from '../../usecases/authenticateSource.js';
 import { resetQuotasOnce } from '../../usecases/resetQuotas.js';
 import { route, zodIssues } from '../router.js';
 import { ErrorBody } from '../schemas.js';
 
-const QuotaReset = z.object({ eventId: z.string().trim().min(1).max(200) }).openapi('QuotaReset');
+/** The event that resets quotas, once: JSON or form-encoded; a numeric id (as a sheet sends it) is text. */
+const QuotaReset = z
+  .object({
+    eventId: z.preprocess(
+      (v) => (typeof v === 'number' && Number.isFinite(v) ? String(v) : v),
+      z.string().trim().min(1).max(200),
+    ),
+  })
+  .openapi('QuotaReset');
 
 export const systemRoutes = [
   route({
@@ -33,6 +43,7 @@ export const systemRoutes = [
     summary: 'Reset every recipient’s remaining quota, once per eventId (X-Webhook-Secret)',
     tag: 'Webhooks',
     auth: 'webhook',
+    requestBody: QuotaReset,
     responses: {
       200: {
         description: 'Reset, or a duplicate eventId',
@@ -41,20 +52,13 @@ export const systemRoutes = [
           z.object({ duplicate: z.literal(true) }),
         ]),
       },
+      400: { description: 'No eventId, or an unreadable body', schema: ErrorBody },
       401: { description: 'Bad secret', schema: ErrorBody },
+      413: { description: 'Body over 64 KiB', schema: ErrorBody },
     },
     handle: async ({ event }) => {
       const source = await authenticateSource(header(event, 'x-webhook-secret'));
-      let raw: unknown = {};
-      try {
-        raw = event.body
-          ? JSON.parse(
-              event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body,
-            )
-          : {};
-      } catch {
-        throw new ValidationError([{ field: 'body', message: 'Invalid JSON' }]);
-      }
+      const raw = event.body ? parseObjectBody(event, MAX_WEBHOOK_BODY_BYTES) : {};
       const body = QuotaReset.safeParse(raw);
       if (!body.success) throw new ValidationError(zodIssues(body.error));
       return { status: 200, body: await resetQuotasOnce(source.orgId, body.data.eventId) };
