@@ -4,14 +4,17 @@
  *
  * - `executeCommand` validates a command's params (snake_case accepted, as Make/Zapier send them) and
  *   runs the same use case the API route runs.
- * - Rules are evaluated by the `automation` scheduled job (`runAutomation`, every minute). Event rules
- *   read the committed event log (the outbox) rather than hooking into the writers: the log is
- *   durable and ordered, so a crash between a commit and a hook can't lose a trigger, and no writer
- *   has to know about rules. The price is up to a minute of latency, fine for automation.
+ * - Event rules run right after the events that trigger them commit: `publishEvents` hands each
+ *   committed batch to `runEventRulesAfterCommit`, which runs the org's matching rules over the
+ *   committed event log (the outbox). The `automation` scheduled job (`runAutomation`, every minute)
+ *   runs due schedule rules and is the safety net for event rules: it reads the same log, so a crash
+ *   between a commit and the prompt run loses no trigger, and no writer has to know about rules.
+ *   Events committed by a rule's own action are left to the job (no chains inside one call, no loops).
  * - Every run is claimed before its action executes (`claimRule` + `insertRun` in one transaction) and
  *   recorded with its result; a `once` rule disables itself in the claim, so it runs exactly once
  *   however many triggers race for it (job runs, manual runs, several events).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Cron } from 'croner';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
@@ -319,6 +322,7 @@ export async function createRule(orgId: string, raw: unknown) {
     enabled: input.enabled,
     createdAt: now,
   });
+  forgetRuleTypes(orgId);
   return ruleView(row);
 }
 
@@ -355,11 +359,13 @@ export async function patchRule(orgId: string, ruleId: string, patch: { name?: s
     now,
   );
   if (!updated) throw new NotFoundError('Rule not found');
+  forgetRuleTypes(orgId);
   return ruleView(updated);
 }
 
 export async function removeRule(orgId: string, ruleId: string) {
   if (!(await deleteRuleRow(orgId, ruleId))) throw new NotFoundError('Rule not found');
+  forgetRuleTypes(orgId);
   return { id: ruleId, deleted: true };
 }
 
@@ -422,7 +428,9 @@ async function claimAndRun(
     throw error;
   }
   try {
-    const out = await executeCommand(rule.orgId, rule.command as RuleCommand, actionParams);
+    const out = await insideRuleRun.run(true, () =>
+      executeCommand(rule.orgId, rule.command as RuleCommand, actionParams),
+    );
     return await finishRun(run.id, {
       status: 'succeeded',
       result: out.result,
@@ -482,10 +490,65 @@ export function fillTemplates(value: unknown, event: StoredEvent): unknown {
   return value;
 }
 
+// ---- event rules, right after a commit ---------------------------------------------------------------
+
+/** Events a rule takes per pass; the rest wait for the next pass. */
+const EVENTS_PER_RULE = 100;
+
+/** Set while a rule's action runs: the events it commits wait for the job instead of chaining. */
+const insideRuleRun = new AsyncLocalStorage<true>();
+
+/**
+ * The event types each org has enabled event rules for, cached briefly: most commits (every allocated
+ * lead) match no rule, and must not pay a query each to find out. A rule changed in this process is
+ * seen at once; one changed elsewhere within `RULE_TYPES_TTL_MS` (the job catches anything missed).
+ */
+const RULE_TYPES_TTL_MS = 2_000;
+const ruleTypesByOrg = new Map<string, { until: number; types: Set<string> }>();
+
+function forgetRuleTypes(orgId: string): void {
+  ruleTypesByOrg.delete(orgId);
+}
+
+async function eventRuleTypes(orgId: string): Promise<Set<string>> {
+  const cached = ruleTypesByOrg.get(orgId);
+  if (cached && cached.until > Date.now()) return cached.types;
+  const types = new Set((await enabledEventRules(orgId)).flatMap((r) => (r.eventType ? [r.eventType] : [])));
+  ruleTypesByOrg.set(orgId, { until: Date.now() + RULE_TYPES_TTL_MS, types });
+  return types;
+}
+
+/**
+ * Runs the event rules the just-committed `events` trigger, over the committed log: each (rule, event)
+ * is claimed before it runs, so this, the job and a concurrent caller never run one twice, and a
+ * `once` rule runs once. Returns the number of runs; failures are recorded on the run, not thrown.
+ */
+export async function runEventRulesAfterCommit(events: readonly StoredEvent[]): Promise<number> {
+  if (events.length === 0 || insideRuleRun.getStore()) return 0;
+  const typesByOrg = new Map<string, Set<string>>();
+  for (const e of events) {
+    const types = typesByOrg.get(e.orgId) ?? new Set<string>();
+    types.add(e.type);
+    typesByOrg.set(e.orgId, types);
+  }
+  let runs = 0;
+  for (const [orgId, types] of typesByOrg) {
+    const ruleTypes = await eventRuleTypes(orgId);
+    if (![...types].some((t) => ruleTypes.has(t))) continue;
+    for (const rule of await enabledEventRules(orgId)) {
+      if (!rule.eventType || !types.has(rule.eventType)) continue;
+      for (const event of await untriggeredEvents(rule, EVENTS_PER_RULE)) {
+        if (await claimAndRun(rule, 'event', { event })) runs += 1;
+        if (rule.once) break;
+      }
+    }
+  }
+  return runs;
+}
+
 // ---- the scheduled job ------------------------------------------------------------------------------
 
 const DUE_BATCH = 100;
-const EVENTS_PER_RULE = 100;
 
 /**
  * The `automation` job (every minute): runs due schedule rules, then event rules for events committed

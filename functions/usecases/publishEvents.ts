@@ -1,5 +1,6 @@
 /**
- * After a commit: push the transaction's events to the org's dashboards and mark them published.
+ * After a commit: push the transaction's events to the org's dashboards and mark them published, then
+ * run the automation rules they trigger (`runEventRulesAfterCommit`).
  * A crash (or failed push) in between leaves them unpublished; the outbox relay pushes them later.
  * Pushing never fails the caller: the change it describes is already committed.
  *
@@ -20,6 +21,15 @@ export async function publishEvents(events: StoredEvent[]): Promise<void> {
     await markEventsPublished(delivered, clock().now());
   } catch (error) {
     logger.warn('Publishing events failed; the outbox relay will retry', { error: error as Error });
+  }
+  try {
+    // Loaded on first use: automation's commands reach back into the use cases that publish events.
+    const { runEventRulesAfterCommit } = await import('./automation.js');
+    await runEventRulesAfterCommit(events);
+  } catch (error) {
+    logger.warn('Event rules failed after a commit; the automation job will run them', {
+      error: error as Error,
+    });
   }
 }
 

@@ -255,6 +255,57 @@ describe('automation rules', () => {
     expect((await api.get(`/api/orders/${before.id}`)).body.status).toBe('open');
   });
 
+  it('runs an event rule right after its event commits, without waiting for the job; its own events wait', async () => {
+    const { api } = await newOrg('prompt');
+    const fulfil = await api.post('/api/automation/rules', {
+      name: 'Fulfil at once',
+      trigger: { type: 'event', event: 'order.created' },
+      action: { command: 'fulfill_order', params: { orderId: '{{event.data.order.id}}' } },
+    });
+    const chain = await api.post('/api/automation/rules', {
+      name: 'Each fulfilled order makes another (a loop, were it chained)',
+      trigger: { type: 'event', event: 'order.fulfilled' },
+      action: {
+        command: 'create_order',
+        params: { customerName: 'Loop', customerEmail: 'loop@example.com', requestedStates: ['WY'] },
+      },
+    });
+    expect([fulfil.status, chain.status]).toEqual([201, 201]);
+
+    // No job runs here: the answer to the create comes after the rule has run.
+    const order = (await execute(api, { text: 'create order for Prompt p@example.com states WY' })).body
+      .result;
+
+    expect((await api.get(`/api/orders/${order.id}`)).body.status).toBe('fulfilled');
+    const runs = (await api.get(`/api/automation/rules/${fulfil.body.id}/runs`)).body.items;
+    expect(runs).toEqual([expect.objectContaining({ trigger: 'event', status: 'succeeded' })]);
+    // The fulfilment was committed by a rule's action: the chained rule waits for the job, so one
+    // request never runs an unbounded chain.
+    expect((await api.get(`/api/automation/rules/${chain.body.id}/runs`)).body.items).toHaveLength(0);
+    await stack.runJob('automation');
+    expect((await api.get(`/api/automation/rules/${chain.body.id}/runs`)).body.items).toHaveLength(1);
+  });
+
+  it('a once event rule runs once when parallel requests commit its event', async () => {
+    const { api } = await newOrg('prompt-once');
+    const rule = await api.post('/api/automation/rules', {
+      name: 'First order only, at once',
+      trigger: { type: 'event', event: 'order.created' },
+      action: { command: 'get_orders', params: {} },
+      once: true,
+    });
+
+    await Promise.all(
+      ['A', 'B', 'C', 'D', 'E'].map((n) =>
+        execute(api, { text: `create order for ${n} x@example.com states ND` }),
+      ),
+    );
+
+    const detail = (await api.get(`/api/automation/rules/${rule.body.id}`)).body;
+    expect(detail).toMatchObject({ enabled: false, runCount: 1 });
+    expect(detail.runs).toHaveLength(1);
+  });
+
   it('a once rule runs exactly once under 10 parallel manual runs', async () => {
     // Prepare: a once rule that creates an order — its effect is countable.
     const { api } = await newOrg('once-manual');

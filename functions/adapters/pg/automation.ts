@@ -141,10 +141,17 @@ export async function dueScheduleRules(now: Date, limit: number): Promise<RuleRo
   );
 }
 
-export async function enabledEventRules(): Promise<RuleRow[]> {
-  return read<RuleRow>(
-    `SELECT ${RULE_COLUMNS} FROM automation_rules WHERE enabled AND trigger_type = 'event' ORDER BY created_at, id`,
-  );
+/** Enabled event rules, of every org or of one, oldest first. */
+export async function enabledEventRules(orgId?: string): Promise<RuleRow[]> {
+  return orgId === undefined
+    ? read<RuleRow>(
+        `SELECT ${RULE_COLUMNS} FROM automation_rules WHERE enabled AND trigger_type = 'event' ORDER BY created_at, id`,
+      )
+    : read<RuleRow>(
+        `SELECT ${RULE_COLUMNS} FROM automation_rules WHERE org_id = $1 AND enabled AND trigger_type = 'event'
+         ORDER BY created_at, id`,
+        [orgId],
+      );
 }
 
 /**
