@@ -10,10 +10,12 @@
 import { Duration } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnRoute,
   CfnStage,
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
+  type HttpRoute,
   HttpStage,
   LogGroupLogDestination,
   type ThrottleSettings,
@@ -31,6 +33,12 @@ export const WEBHOOK_ROUTE = 'POST /webhooks/leads';
 
 /** Stage default for routes without their own limit (admin API, health). */
 export const DEFAULT_THROTTLE: Required<ThrottleSettings> = { rateLimit: 50, burstLimit: 100 };
+/**
+ * Per-route CloudWatch metrics (count, 4xx, 5xx, latency… per route), on every route. A route's own
+ * RouteSettings replace the stage defaults instead of merging with them, so routes with their own
+ * throttle repeat it.
+ */
+export const DETAILED_METRICS = true;
 
 /** A registry route key (`POST /webhooks/leads`, `ANY /api/{proxy+}`) as method and path. */
 export function parseRouteKey(routeKey: string): { method: HttpMethod; path: string } {
@@ -71,7 +79,7 @@ export class IngestApi extends Construct {
       },
     });
 
-    const routeKeys: string[] = [];
+    const routes: Record<string, HttpRoute> = {};
     for (const handler of functions.ofKind('http')) {
       const integration = new HttpLambdaIntegration(
         `${pascalCase(handler.name)}Integration`,
@@ -79,8 +87,8 @@ export class IngestApi extends Construct {
       );
       for (const routeKey of handler.definition.trigger.routes) {
         const { method, path } = parseRouteKey(routeKey);
-        this.api.addRoutes({ path, methods: [method], integration });
-        routeKeys.push(routeKey);
+        const [route] = this.api.addRoutes({ path, methods: [method], integration });
+        routes[routeKey] = route!;
       }
     }
 
@@ -93,7 +101,7 @@ export class IngestApi extends Construct {
       stageName: '$default',
       autoDeploy: true,
       throttle: DEFAULT_THROTTLE,
-      detailedMetricsEnabled: true,
+      detailedMetricsEnabled: DETAILED_METRICS,
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(
@@ -119,15 +127,23 @@ export class IngestApi extends Construct {
       'POST /webhooks/quota-reset': { rateLimit: 10, burstLimit: 20 },
     };
     // Only routes that exist: API Gateway rejects settings for an unknown route key.
-    this.routeThrottles = Object.fromEntries(
-      Object.entries(wanted).filter(([key]) => routeKeys.includes(key)),
-    );
-    (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+    this.routeThrottles = Object.fromEntries(Object.entries(wanted).filter(([key]) => key in routes));
+    const cfnStage = this.stage.node.defaultChild as CfnStage;
+    cfnStage.routeSettings = Object.fromEntries(
       Object.entries(this.routeThrottles).map(([key, t]) => [
         key,
-        { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit },
+        {
+          ThrottlingRateLimit: t.rateLimit,
+          ThrottlingBurstLimit: t.burstLimit,
+          DetailedMetricsEnabled: DETAILED_METRICS,
+        },
       ]),
     );
+    // Settings name routes by key, and API Gateway fails the stage ("Unable to find Route by key … within
+    // the provided RouteSettings") if CloudFormation happens to create it before those routes.
+    for (const key of Object.keys(this.routeThrottles)) {
+      cfnStage.node.addDependency(routes[key]!.node.defaultChild as CfnRoute);
+    }
 
     acknowledge(
       this.api,

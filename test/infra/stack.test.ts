@@ -346,10 +346,12 @@ describe('IngestApi', () => {
     expect(stage.Properties.RouteSettings[WEBHOOK_ROUTE]).toEqual({
       ThrottlingRateLimit: 100,
       ThrottlingBurstLimit: 200,
+      DetailedMetricsEnabled: true,
     });
     expect(stage.Properties.DefaultRouteSettings).toMatchObject({
       ThrottlingRateLimit: DEFAULT_THROTTLE.rateLimit,
       ThrottlingBurstLimit: DEFAULT_THROTTLE.burstLimit,
+      DetailedMetricsEnabled: true,
     });
     // API Gateway rejects settings for a route key that does not exist.
     for (const key of Object.keys(stage.Properties.RouteSettings)) {
@@ -357,6 +359,25 @@ describe('IngestApi', () => {
     }
     expect(stage.Properties.AccessLogSettings.DestinationArn).toBeDefined();
     expect(stage.Properties.AutoDeploy).toBe(true);
+  });
+
+  it('creates the stage after the routes its RouteSettings name, keeping their detailed metrics', () => {
+    const apiId = logicalId(built.stack, built.stack.ingestApi.api);
+    const [, stage] = resources('AWS::ApiGatewayV2::Stage').find(
+      ([, s]) => s.Properties.StageName === '$default',
+    )!;
+    const routeIds = Object.fromEntries(
+      resources('AWS::ApiGatewayV2::Route')
+        .filter(([, r]) => r.Properties.ApiId.Ref === apiId)
+        .map(([id, r]) => [r.Properties.RouteKey as string, id]),
+    );
+    const keys = Object.keys(stage.Properties.RouteSettings);
+    expect(keys.sort()).toEqual([WEBHOOK_ROUTE, 'POST /webhooks/quota-reset'].sort());
+    for (const key of keys) {
+      expect(stage.DependsOn, key).toContain(routeIds[key]);
+      // A route's own settings replace the stage defaults, so each repeats DetailedMetricsEnabled.
+      expect(stage.Properties.RouteSettings[key].DetailedMetricsEnabled, key).toBe(true);
+    }
   });
 
   it('allows the dashboard origin only', () => {
