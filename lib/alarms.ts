@@ -4,7 +4,9 @@
  *
  * - A lead in the DLQ failed allocation five times: it is not lost (replay it from the admin API), but
  *   something is wrong — any message there alarms.
- * - A failed scheduled job after its retries: same rule for the schedules' DLQ.
+ * - A failed scheduled job after its retries — Scheduler could not invoke it, or the job threw or timed
+ *   out (Lambda's on-failure destination): same rule for the schedules' DLQ. The alarm stays in ALARM
+ *   while messages remain; read and delete them once the cause is fixed, so the next failure alarms again.
  * - Allocator errors: a handler error means a whole batch is retried; partial failures are reported as
  *   `batchItemFailures` and show up in the DLQ instead.
  * - Age of the oldest queued lead: leads are normally assigned within seconds; five minutes of backlog
@@ -113,7 +115,7 @@ export class Alarms extends Construct {
       }),
       0,
       1,
-      'scheduled job invocations in the dead-letter queue',
+      'scheduled jobs failed after their retries (not invoked, or threw / timed out): see the schedules DLQ',
     );
     const allocatorErrors = props.allocator.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' });
     add('AllocatorErrors', allocatorErrors, 0, 1, 'allocator invocations failed');

@@ -20,7 +20,7 @@ import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../lib/lead-que
 import { HANDLER_TAG } from '../../lib/leadrouter-function.js';
 import { hashDirectory, MIGRATIONS_DIR } from '../../lib/migrations.js';
 import { TOKEN_IDENTITY_SOURCE } from '../../lib/realtime.js';
-import { MAX_EVENT_AGE, RETRY_ATTEMPTS } from '../../lib/schedules.js';
+import { ASYNC_RETRY_ATTEMPTS, MAX_EVENT_AGE, RETRY_ATTEMPTS } from '../../lib/schedules.js';
 import { buildApp, cdkJsonContext, logicalId, type BuiltApp } from './app.js';
 import { acknowledgementsIn } from './nag.js';
 
@@ -532,6 +532,46 @@ describe('Schedules', () => {
     }
     // Scheduler accepts only a standard queue as its DLQ.
     expect(template.toJSON().Resources[dlqId].Properties.FifoQueue).toBeUndefined();
+  });
+
+  it('sends a job that failed after its Lambda retries to the same DLQ, which alarms', () => {
+    const dlqId = logicalId(built.stack, built.stack.schedules.deadLetterQueue);
+    // Scheduler invokes asynchronously: its retry policy and DLQ never see a function error.
+    template.resourceCountIs('AWS::Lambda::EventInvokeConfig', scheduled.length);
+    for (const [name] of scheduled) {
+      template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: functionIds[name] },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: ASYNC_RETRY_ATTEMPTS,
+        MaximumEventAgeInSeconds: MAX_EVENT_AGE.toSeconds(),
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlqId, 'Arn'] } } },
+      });
+      const roleId = functionProps(name).Role['Fn::GetAtt'][0];
+      const statements = resources('AWS::IAM::Policy')
+        .filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === roleId))
+        .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+      expect(
+        statements.some(
+          (st: any) =>
+            [st.Action].flat().includes('sqs:SendMessage') &&
+            [st.Resource]
+              .flat()
+              .some((r: unknown) => JSON.stringify(r) === JSON.stringify({ 'Fn::GetAtt': [dlqId, 'Arn'] })),
+        ),
+        name,
+      ).toBe(true);
+    }
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Period: 60,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 0,
+      EvaluationPeriods: 1,
+      AlarmActions: [{ Ref: logicalId(built.stack, built.stack.alarms.topic) }],
+    });
   });
 });
 
