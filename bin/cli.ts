@@ -6,7 +6,7 @@
  *   leadrouter exec --json '{"command": "get_orders", "params": {"status": "open"}}'
  *   leadrouter org create "Acme Leads"
  *
- * Environment: LEADROUTER_URL (default http://localhost:3000); ADMIN_TOKEN, else the admin token
+ * Environment: LEADROUTER_URL (default http://localhost:$PORT, PORT as for npm start, 3000); ADMIN_TOKEN, else the admin token
  * `npm start` saved in $DATA_DIR/credentials.json (DATA_DIR default .leadrouter); ROOT_TOKEN for
  * `org create`. Exit status: 0 done, 1 the API refused or failed, 2 wrong usage or no connection.
  */
@@ -25,7 +25,7 @@ Text commands:
 ${TEXT_USAGE.map((u) => `  ${u}`).join('\n')}
 
 Environment:
-  LEADROUTER_URL   the API (default http://localhost:3000)
+  LEADROUTER_URL   the API (default http://localhost:$PORT; PORT defaults to 3000, as for npm start)
   ADMIN_TOKEN      admin token (default: the one npm start saved in $DATA_DIR/credentials.json)
   DATA_DIR         where npm start keeps its data (default .leadrouter)
   ROOT_TOKEN       operator token, for org create`;
@@ -33,7 +33,7 @@ Environment:
 class UsageError extends Error {}
 
 const env = process.env;
-const baseUrl = (env.LEADROUTER_URL ?? 'http://localhost:3000').replace(/\/+$/, '');
+const baseUrl = (env.LEADROUTER_URL ?? `http://localhost:${env.PORT ?? 3000}`).replace(/\/+$/, '');
 
 function adminToken(): string {
   if (env.ADMIN_TOKEN) return env.ADMIN_TOKEN;

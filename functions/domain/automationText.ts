@@ -74,7 +74,8 @@ function options(text: string, keys: Record<string, string>): Record<string, str
   const out: Record<string, string> = {};
   let key: string | undefined;
   for (const token of tokens) {
-    const named = keys[token.toLowerCase()];
+    // `states: CA` reads as `states CA`.
+    const named = keys[token.toLowerCase().replace(/:$/, '')];
     if (named) {
       if (key && out[key] === undefined) return `"${key}" needs a value`;
       key = named;
@@ -97,9 +98,13 @@ function numeric(values: Record<string, string>, names: string[]): Record<string
 
 function parseCreateOrder(rest: string): ParsedText {
   // <name> <email> then options; the email is the first token with an "@".
-  const m = /^(.+?)\s+<?([^\s<>]+@[^\s<>]+?)>?(?:\s+(.*))?$/.exec(rest);
+  // Commas and semicolons around the email are punctuation ("Jane Doe, jane@example.com, states CA").
+  const m = /^(.+?)[\s,;]+<?([^\s<>,;]+@[^\s<>,;]+?)>?[,;]?(?:\s+(.*))?$/.exec(rest);
   if (!m) return fail('Expected: create order for <name> <email> states <CA, NY, …> [quantity <n>]');
-  const name = m[1]!.trim().replace(/^["']|["']$/g, '');
+  const name = m[1]!
+    .trim()
+    .replace(/[,;]+$/, '')
+    .replace(/^["']|["']$/g, '');
   const opts = options(m[3] ?? '', {
     states: 'states',
     state: 'states',
@@ -167,7 +172,11 @@ function parseOne(text: string, nested: boolean): ParsedText {
 
 /** Parses one line of automation text; `{ ok: false, message }` says what was wrong or lists the commands. */
 export function parseAutomationText(text: string): ParsedText {
-  const line = text.replace(/\s+/g, ' ').trim();
+  // Whitespace collapsed; a sentence's closing punctuation ("fulfill order #16.") is not part of it.
+  const line = text
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/\s*[.!?;]+$/, '');
   if (!line) return fail(`Empty command. Commands: ${TEXT_USAGE.join(' | ')}`);
   return parseOne(line, false);
 }

@@ -48,6 +48,7 @@ import {
 import { lockStock, readStateCaps, replaceStateCaps } from '../adapters/pg/stateCaps.js';
 import { clock } from '../clock.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { splitStates } from '../domain/automationText.js';
 import { assertTransition } from '../domain/leadStatus.js';
 import { normalizeState } from '../domain/normalize.js';
 import { planOrderFill, type StateCaps, type StockLead } from '../domain/orderFill.js';
@@ -65,20 +66,30 @@ export const StateCodeInput = z.string().transform((value, ctx) => {
   return code;
 });
 
+/** Make, Zapier and sheets send numbers as text: "5" is 5 (anything else is left for the schema to name). */
+const wholeNumberText = (v: unknown) => (typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v);
+
 /** What a buyer's order asks for: the API body and the `create_order` automation command. */
 export const OrderInputSchema = z.object({
   customerName: z.string().trim().min(1).max(200),
   customerEmail: z.email().max(254),
-  requestedStates: z
-    .array(StateCodeInput)
-    .min(1)
-    .max(60)
-    .transform((states) => [...new Set(states)]),
-  quantity: z.number().int().min(1).max(100_000).nullable().optional(),
+  // A list, or one line of them as a form field carries it: "CA, NY".
+  requestedStates: z.preprocess(
+    (v) => (typeof v === 'string' ? splitStates(v) : v),
+    z
+      .array(StateCodeInput)
+      .min(1)
+      .max(60)
+      .transform((states) => [...new Set(states)]),
+  ),
+  quantity: z.preprocess(
+    (v) => (v === '' ? null : wholeNumberText(v)),
+    z.number().int().min(1).max(100_000).nullable().optional(),
+  ),
 });
 export type OrderInput = z.output<typeof OrderInputSchema>;
 
-const Cap = z.number().int().min(0).max(100_000);
+const Cap = z.preprocess(wholeNumberText, z.number().int().min(0).max(100_000));
 
 /**
  * `{"default": 10, "caps": {"NY": 2}}`. Keys are states by code or name; every bad key and every bad

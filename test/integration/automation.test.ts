@@ -136,7 +136,16 @@ describe('automation commands', () => {
       'params.customerEmail',
       'params.requestedStates.0',
     ]);
-    expect((await execute(api, { command: 'make_coffee', params: {} })).status).toBe(400);
+    const unknown = await execute(api, { command: 'make_coffee', params: {} });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.issues).toEqual([
+      { field: 'command', message: expect.stringContaining('create_order, fulfill_order, delete_order') },
+    ]);
+    const neither = await execute(api, {});
+    expect(neither.status).toBe(400);
+    expect(neither.body.issues).toEqual([
+      { field: 'command', message: expect.stringContaining('get_orders, get_leads, one_time_rule') },
+    ]);
     expect((await execute(api, { command: 'fulfill_order', params: { orderId: 99 } })).status).toBe(404);
     expect(
       (await execute(api, { command: 'one_time_rule', params: { action: 'fulfill' } })).body.issues,
@@ -461,6 +470,16 @@ describe('leadrouter CLI', () => {
       result: { number: 1, leadCount: 1 },
     });
     expect((await api.get('/api/orders')).body.total).toBe(1);
+  });
+
+  it('exec finds a runtime started on another PORT from the same environment (no LEADROUTER_URL)', async () => {
+    const { adminToken } = await newOrg('cli-port');
+    const port = new URL(stack.url).port;
+
+    const out = await cli(['exec', 'get orders'], { PORT: port, ADMIN_TOKEN: adminToken });
+
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ command: 'get_orders', result: { total: 0 } });
   });
 
   it('exec reads the admin token npm start saved, and reports errors with the commands', async () => {

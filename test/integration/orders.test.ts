@@ -338,4 +338,22 @@ describe('orders', () => {
     expect((await stranger.patch(`/api/orders/${order.id}/fulfill`, {})).status).toBe(404);
     expect((await stranger.call('DELETE', `/api/orders/${order.id}`)).status).toBe(404);
   });
+
+  it('takes numbers and state lists as text, as Make and Zapier send them', async () => {
+    const { api } = await newOrg('as-text');
+    const created = await api.post('/api/orders', {
+      customerName: 'Text Buyer',
+      customerEmail: 'text@example.com',
+      requestedStates: 'California, ny',
+      quantity: '3',
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ requestedStates: ['CA', 'NY'], quantity: 3 });
+    const caps = await api.call('PUT', '/api/state-caps', { default: '7', caps: { NY: '2' } });
+    expect(caps.status).toBe(200);
+    expect((await api.get('/api/state-caps')).body).toEqual({ default: 7, caps: { NY: 2 } });
+    const bad = await api.post('/api/orders', { ...buyer(['CA']), quantity: 'five' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues).toEqual([expect.objectContaining({ field: 'quantity' })]);
+  });
 });

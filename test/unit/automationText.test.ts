@@ -36,6 +36,31 @@ describe('parseAutomationText', () => {
     expect(splitStates('CA & WA')).toEqual(['CA', 'WA']);
   });
 
+  it('reads punctuation as people type it: commas around the email, "states:", a closing period', () => {
+    expect(
+      parseAutomationText('create order for Jane Doe, jane@example.com, states: CA, NY quantity 5.'),
+    ).toEqual({
+      ok: true,
+      command: 'create_order',
+      params: {
+        customerName: 'Jane Doe',
+        customerEmail: 'jane@example.com',
+        requestedStates: ['CA', 'NY'],
+        quantity: 5,
+      },
+    });
+    expect(parseAutomationText('fulfill order #16.')).toEqual({
+      ok: true,
+      command: 'fulfill_order',
+      params: { orderId: 16 },
+    });
+    expect(parseAutomationText('get orders status: open!')).toEqual({
+      ok: true,
+      command: 'get_orders',
+      params: { status: 'open' },
+    });
+  });
+
   it('leaves an unknown state as written, for the schema to name', () => {
     const parsed = parseAutomationText('create order for Jo jo@example.com states CA, Atlantis');
     expect(parsed).toMatchObject({ ok: true, params: { requestedStates: ['CA', 'Atlantis'] } });

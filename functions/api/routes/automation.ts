@@ -16,14 +16,27 @@ import {
 import { route } from '../router.js';
 import { ErrorBody, Uuid } from '../schemas.js';
 
+const COMMAND_LIST = AUTOMATION_COMMANDS.join(', ');
+
+/** Either {"command", "params"} or {"text"}; anything else is a 400 that names the field and the commands. */
 const Execute = z
-  .union([
-    z.object({
-      command: z.enum(AUTOMATION_COMMANDS),
-      params: z.record(z.string(), z.unknown()).default({}),
-    }),
-    z.object({ text: z.string().min(1).max(2000) }),
-  ])
+  .object({
+    command: z
+      .enum(AUTOMATION_COMMANDS, { error: () => `Unknown command; the commands are: ${COMMAND_LIST}` })
+      .optional(),
+    params: z.record(z.string(), z.unknown()).optional(),
+    text: z.string().min(1).max(2000).optional(),
+  })
+  .superRefine((v, ctx) => {
+    if (v.command === undefined && v.text === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['command'],
+        message: `Required: send {"command", "params"} (commands: ${COMMAND_LIST}) or {"text"}`,
+      });
+    if (v.command !== undefined && v.text !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['text'], message: 'Send either "command" or "text", not both' });
+  })
   .openapi('AutomationExecute', {
     description: `Either {"command", "params"} or {"text"}. Text commands: ${TEXT_USAGE.join(' | ')}`,
     example: { text: 'create order for Jane Doe jane@example.com states CA, NY quantity 5' },
@@ -99,9 +112,9 @@ export const automationRoutes = [
     handle: async ({ orgId, body }) => ({
       status: 200,
       body:
-        'text' in body
+        body.text !== undefined
           ? await executeText(orgId, body.text)
-          : await executeCommand(orgId, body.command, body.params),
+          : await executeCommand(orgId, body.command!, body.params ?? {}),
     }),
   }),
   route({
