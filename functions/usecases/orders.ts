@@ -126,10 +126,15 @@ function orderSummary(o: { id: string; number: number; status: OrderStatus; requ
   return { id: o.id, number: o.number, status: o.status, requestedStates: o.requestedStates };
 }
 
-export async function getOrderDetail(orgId: string, orderId: string) {
-  const order = await getOrder(orgId, orderId);
+/** An order and its leads; a deleted one only when asked for, with the leads it gave back to stock. */
+export async function getOrderDetail(
+  orgId: string,
+  orderId: string,
+  opts: { includeDeleted?: boolean } = {},
+) {
+  const order = await getOrder(orgId, orderId, opts);
   if (!order) throw new NotFoundError('Order not found');
-  const leads = await listOrderLeads(orgId, order.id);
+  const leads = await listOrderLeads(orgId, order.id, { returned: order.status === 'deleted' });
   const leadsByState: Record<string, number> = {};
   for (const l of leads) if (l.state) leadsByState[l.state] = (leadsByState[l.state] ?? 0) + 1;
   return { ...orderView(order), leadsByState, leads };

@@ -188,6 +188,10 @@ describe('orders', () => {
       ]);
     }
     expect((await api.get(`/api/orders/${order.id}`)).status).toBe(404);
+    const kept = await api.get(`/api/orders/${order.id}?includeDeleted=true`);
+    expect(kept.status).toBe(200);
+    expect(kept.body).toMatchObject({ id: order.id, status: 'deleted' });
+    expect(kept.body.leads.map((l: { id: string }) => l.id)).toEqual(ids);
     expect((await api.call('DELETE', `/api/orders/${order.id}`)).status).toBe(404);
     expect((await api.get('/api/orders')).body.items).toEqual([]);
     expect((await api.get('/api/orders?status=deleted')).body.items.map((o: { id: string }) => o.id)).toEqual(

@@ -254,10 +254,14 @@ export async function orgsWithOpenOrders(): Promise<string[]> {
   return rows.map((r) => r.orgId);
 }
 
-export async function getOrder(orgId: string, orderId: string): Promise<OrderRow | undefined> {
+export async function getOrder(
+  orgId: string,
+  orderId: string,
+  opts: { includeDeleted?: boolean } = {},
+): Promise<OrderRow | undefined> {
   const rows = await read<OrderRow>(
-    `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.org_id = $1 AND o.id = $2 AND o.status <> 'deleted'`,
-    [orgId, orderId],
+    `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.org_id = $1 AND o.id = $2 AND ($3 OR o.status <> 'deleted')`,
+    [orgId, orderId, opts.includeDeleted === true],
   );
   return rows[0];
 }
@@ -301,14 +305,20 @@ export interface OrderLeadRow {
 }
 
 /** The leads an order holds now, oldest first. */
-export async function listOrderLeads(orgId: string, orderId: string): Promise<OrderLeadRow[]> {
+/** The leads an order holds; with `returned`, those its deletion gave back to stock. */
+export async function listOrderLeads(
+  orgId: string,
+  orderId: string,
+  opts: { returned?: boolean } = {},
+): Promise<OrderLeadRow[]> {
   return read<OrderLeadRow>(
     `SELECT l.id, l.first_name AS "firstName", l.last_name AS "lastName", l.phone, l.email, l.state, l.zip,
             l.status, l.received_at AS "receivedAt", a.assigned_at AS "soldAt"
      FROM assignments a JOIN leads l ON l.id = a.lead_id
-     WHERE a.org_id = $1 AND a.order_id = $2 AND a.ended_at IS NULL
+     WHERE a.org_id = $1 AND a.order_id = $2
+       AND (CASE WHEN $3 THEN a.end_reason = 'order_deleted' ELSE a.ended_at IS NULL END)
      ORDER BY l.received_at, l.id`,
-    [orgId, orderId],
+    [orgId, orderId, opts.returned === true],
   );
 }
 

@@ -145,11 +145,23 @@ export const orderRoutes = [
     tag: 'Orders',
     auth: 'admin',
     uuidParams: ['id'],
+    query: z.object({
+      includeDeleted: z
+        .enum(['true', 'false'])
+        .default('false')
+        .transform((v) => v === 'true')
+        .openapi({
+          description: 'A deleted order is a 404 unless this is true (it then lists the leads it gave back)',
+        }),
+    }),
     responses: {
       200: { description: 'Order', schema: OrderDetail },
-      404: { description: 'Not found (or deleted)', schema: ErrorBody },
+      404: { description: 'Not found (or deleted, without includeDeleted)', schema: ErrorBody },
     },
-    handle: async ({ orgId, params }) => ({ status: 200, body: await getOrderDetail(orgId, params.id!) }),
+    handle: async ({ orgId, params, query }) => ({
+      status: 200,
+      body: await getOrderDetail(orgId, params.id!, { includeDeleted: query.includeDeleted }),
+    }),
   }),
   route({
     method: 'PATCH',
