@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { Duration, Tags } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type ICommandHooks } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -21,6 +21,7 @@ import {
   SOURCES_CONTENT,
 } from './bundling.js';
 import { acknowledge, MANAGED_POLICY } from './nag-acknowledgements.js';
+import { LAMBDA_ARCHITECTURE, NODE_RUNTIME } from './runtime-aspect.js';
 import type { StageConfig } from './stage-config.js';
 
 /** Tag carrying the registry key on every function. */
@@ -64,8 +65,8 @@ export class LeadrouterFunction extends Construct {
       projectRoot: REPO_ROOT,
       depsLockFilePath: `${REPO_ROOT}/package-lock.json`,
       description: definition.description,
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
+      runtime: NODE_RUNTIME,
+      architecture: LAMBDA_ARCHITECTURE,
       memorySize: definition.memoryMb,
       timeout: Duration.seconds(definition.timeoutSeconds),
       tracing: Tracing.ACTIVE,

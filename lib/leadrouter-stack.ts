@@ -7,7 +7,7 @@
  *   dashboard (Dashboard) ◄── Realtime (WebSocket) ◄── broadcasts after commit ┘
  *   Schedules ─► scheduled jobs; Migrations ─► writer on deploy; Alarms watch all of it.
  */
-import { CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Alarms } from './alarms.js';
 import { Allocator } from './allocator.js';
@@ -22,6 +22,7 @@ import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 import { CredentialsKey } from './credentials-key.js';
 import { OperatorToken } from './operator-token.js';
 import { Realtime } from './realtime.js';
+import { NodeRuntimeAspect } from './runtime-aspect.js';
 import { Schedules } from './schedules.js';
 import type { StageConfig } from './stage-config.js';
 
@@ -51,6 +52,8 @@ export class LeadrouterStack extends Stack {
     const { config } = props;
     Tags.of(this).add('app', 'leadrouter');
     Tags.of(this).add('stage', config.stage);
+    // CDK's helper functions too (custom-resource handlers, log retention): Node.js 22 on arm64.
+    Aspects.of(this).add(new NodeRuntimeAspect(), { priority: AspectPriority.MUTATING });
 
     this.tables = new KeyTables(this, 'Tables', { config });
     this.leadQueue = new LeadQueue(this, 'LeadQueue', {

@@ -71,11 +71,6 @@ export class Migrations extends Construct {
       `IAM5[Resource::${nagRef(props.handler.node.defaultChild as CfnElement, 'Arn')}:*]`,
       'The framework invokes the migration function; ":*" covers its versions and aliases, nothing else.',
     );
-    acknowledge(
-      this.provider,
-      'L1',
-      'The custom-resource framework function is CDK-managed; its runtime is pinned by aws-cdk-lib.',
-    );
   }
 }
 

@@ -6,6 +6,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tables } from '../../functions/adapters/dynamo/tables.js';
+import { handlers } from '../../functions/registry.js';
 import { buildApp, type BuiltApp } from './app.js';
 
 let built: BuiltApp;
@@ -77,6 +78,17 @@ describe('prod stage', () => {
         'POST /webhooks/leads': { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
       }),
     });
+  });
+
+  it('runs every Node.js function, CDK helpers included, on nodejs22.x and arm64', () => {
+    const node = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
+      String(f.Properties.Runtime).startsWith('nodejs'),
+    );
+    expect(node.length).toBeGreaterThan(Object.keys(handlers).length);
+    for (const fn of node) {
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+    }
   });
 
   it('has no unacknowledged cdk-nag finding', () => {

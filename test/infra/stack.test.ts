@@ -20,6 +20,7 @@ import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../lib/lead-que
 import { HANDLER_TAG } from '../../lib/leadrouter-function.js';
 import { hashDirectory, MIGRATIONS_DIR } from '../../lib/migrations.js';
 import { TOKEN_IDENTITY_SOURCE } from '../../lib/realtime.js';
+import { LAMBDA_ARCHITECTURE, NODE_RUNTIME } from '../../lib/runtime-aspect.js';
 import { ASYNC_RETRY_ATTEMPTS, MAX_EVENT_AGE, RETRY_ATTEMPTS } from '../../lib/schedules.js';
 import { buildApp, cdkJsonContext, logicalId, type BuiltApp } from './app.js';
 import { acknowledgementsIn } from './nag.js';
@@ -128,6 +129,35 @@ describe('LeadrouterFunction (one per registry entry)', () => {
     } else {
       expect(env.DATABASE_HOST).toEqual({ 'Fn::GetAtt': [proxyId, 'Endpoint'] });
     }
+  });
+});
+
+describe('NodeRuntimeAspect', () => {
+  it('runs every Node.js function on nodejs22.x and arm64, CDK custom-resource providers included', () => {
+    const node = resources('AWS::Lambda::Function').filter(([, f]) =>
+      String(f.Properties.Runtime).startsWith('nodejs'),
+    );
+    // The registry's functions plus CDK's: the VPC default-SG and S3 auto-delete handlers, log retention
+    // (Aurora's log export) and the migrations provider framework.
+    const cdkManaged = node.filter(([id]) => !Object.values(functionIds).includes(id)).map(([id]) => id);
+    expect(cdkManaged).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^CustomVpcRestrictDefaultSGCustomResourceProviderHandler/),
+        expect.stringMatching(/^CustomS3AutoDeleteObjectsCustomResourceProviderHandler/),
+        expect.stringMatching(/^LogRetention/),
+        expect.stringMatching(/^MigrationsProviderframeworkonEvent/),
+      ]),
+    );
+    for (const [id, fn] of node) {
+      expect(fn.Properties.Runtime, id).toBe(NODE_RUNTIME.name);
+      expect(fn.Properties.Architectures, id).toEqual([LAMBDA_ARCHITECTURE.name]);
+    }
+    expect(NODE_RUNTIME.name).toBe('nodejs22.x');
+    expect(LAMBDA_ARCHITECTURE.name).toBe('arm64');
+    // Other runtimes are left alone (BucketDeployment's handler is Python).
+    expect(
+      resources('AWS::Lambda::Function').some(([, f]) => String(f.Properties.Runtime).startsWith('python')),
+    ).toBe(true);
   });
 });
 
