@@ -224,6 +224,11 @@ export const Lead = z
   })
   .openapi('Lead');
 
+/** A list item: the lead and who holds it now (its open assignments to recipients, oldest first). */
+export const LeadListItem = Lead.extend({
+  assignees: z.array(z.object({ recipientId: Uuid, name: z.string() })),
+}).openapi('LeadListItem');
+
 export const LeadDetail = Lead.extend({
   assignments: z.array(Assignment),
   trace: z.array(TraceEntrySchema).nullable(),

@@ -78,6 +78,22 @@ describe('lead list: recipientId filter', () => {
     expect(res.status).toBe(200);
     expect((await walk(`recipientId=${a.id}`, 100)).ids).toEqual(newestFirst(ofA.slice(1)));
     expect((await walk(`recipientId=${b.id}`, 100)).ids).toContain(moved);
+
+    // Each item names who holds it now, from one query per page.
+    const items = (await api.get(`/api/leads?campaign=list-rcpt&limit=100`)).body.items as {
+      id: string;
+      assignees: { recipientId: string; name: string }[];
+    }[];
+    expect(items).toHaveLength(14);
+    for (const item of items) {
+      const expected =
+        item.id === moved
+          ? b
+          : leads.find((l) => l.id === item.id)!.assignments[0].recipientId === a.id
+            ? a
+            : b;
+      expect(item.assignees).toEqual([{ recipientId: expected.id, name: expected.name }]);
+    }
   });
 
   it('every assignment carries its lead’s received_at, whichever path inserted it', async () => {

@@ -169,3 +169,23 @@ export async function listLeads(orgId: string, f: LeadFilter): Promise<LeadRow[]
     values,
   );
 }
+
+export interface Assignee {
+  recipientId: string;
+  name: string;
+}
+
+/** Who holds each of these leads now: open assignments to recipients, oldest first (one query per page). */
+export async function openAssignees(orgId: string, leadIds: string[]): Promise<Map<string, Assignee[]>> {
+  const out = new Map<string, Assignee[]>(leadIds.map((id) => [id, []]));
+  if (leadIds.length === 0) return out;
+  const rows = await read<Assignee & { leadId: string }>(
+    `SELECT a.lead_id AS "leadId", a.recipient_id AS "recipientId", r.name
+     FROM assignments a JOIN recipients r ON r.id = a.recipient_id
+     WHERE a.org_id = $1 AND a.lead_id = ANY($2::uuid[]) AND a.ended_at IS NULL
+     ORDER BY a.lead_id, a.assigned_at, a.id`,
+    [orgId, leadIds],
+  );
+  for (const { leadId, ...assignee } of rows) out.get(leadId)?.push(assignee);
+  return out;
+}

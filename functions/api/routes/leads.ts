@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { listAssignments, listLeadAssignments } from '../../adapters/pg/assignments.js';
 import { listEventsAfter, listLeadEvents } from '../../adapters/pg/events.js';
-import { getLead, listLeads, type LeadRow } from '../../adapters/pg/leads.js';
+import { getLead, listLeads, openAssignees, type LeadRow } from '../../adapters/pg/leads.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { changeLeadStatus } from '../../usecases/leadStatus.js';
 import { reassignLead } from '../../usecases/reassignLead.js';
@@ -13,8 +13,8 @@ import {
   ErrorBody,
   EventListQuery,
   EventSchema,
-  Lead,
   LeadDetail,
+  LeadListItem,
   LeadListQuery,
   Page,
   Reassign,
@@ -45,7 +45,9 @@ export const leadRoutes = [
     tag: 'Leads',
     auth: 'admin',
     query: LeadListQuery,
-    responses: { 200: { description: 'A page of leads', schema: Page(Lead) } },
+    responses: {
+      200: { description: 'A page of leads, each with who holds it now', schema: Page(LeadListItem) },
+    },
     handle: async ({ orgId, query }) => {
       const after = decodeCursor(query.cursor, isLeadCursor);
       const rows = await listLeads(orgId, {
@@ -55,10 +57,14 @@ export const leadRoutes = [
       });
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
+      const assignees = await openAssignees(
+        orgId,
+        page.map((l) => l.id),
+      );
       return {
         status: 200,
         body: {
-          items: page.map(leadView),
+          items: page.map((l) => ({ ...leadView(l), assignees: assignees.get(l.id) ?? [] })),
           nextCursor:
             rows.length > query.limit && last
               ? encodeCursor({ t: last.receivedAt.toISOString(), id: last.id })
