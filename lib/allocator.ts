@@ -13,15 +13,20 @@ import { Construct } from 'constructs';
 /** Messages per invocation (the FIFO maximum). */
 export const ALLOCATOR_BATCH_SIZE = 10;
 /**
- * Concurrent allocator invocations (SQS event source maximum concurrency; at least 2). Each holds one
- * proxied connection for its transactions, so at most 10 × 10 leads are in flight. Not measured on AWS
- * yet: raise it together with `auroraMaxAcu` if the oldest-message-age alarm fires under steady load.
+ * Default number of concurrent allocator invocations (SQS event source maximum concurrency), overridable
+ * with `-c allocatorConcurrency=N`. Each invocation holds one proxied connection for its transactions, so
+ * at most N × 10 leads are in flight. Not measured on AWS yet: raise it together with `auroraMaxAcu` if
+ * the oldest-message-age alarm fires under steady load (README, Operating it).
  */
 export const ALLOCATOR_MAX_CONCURRENCY = 10;
+/** What Lambda accepts as an SQS event source's maximum concurrency. */
+export const MAX_CONCURRENCY_RANGE = { min: 2, max: 1000 } as const;
 
 export interface AllocatorProps {
   readonly handler: IFunction;
   readonly queue: IQueue;
+  /** Concurrent invocations; `StageConfig.allocatorConcurrency`. */
+  readonly maxConcurrency: number;
 }
 
 export class Allocator extends Construct {
@@ -34,7 +39,7 @@ export class Allocator extends Construct {
       new SqsEventSource(props.queue, {
         batchSize: ALLOCATOR_BATCH_SIZE,
         reportBatchItemFailures: true,
-        maxConcurrency: ALLOCATOR_MAX_CONCURRENCY,
+        maxConcurrency: props.maxConcurrency,
       }),
     );
   }

@@ -91,6 +91,7 @@ export class LeadrouterStack extends Stack {
     this.allocator = new Allocator(this, 'Allocator', {
       handler: allocator.function,
       queue: this.leadQueue.queue,
+      maxConcurrency: config.allocatorConcurrency,
     });
     this.schedules = new Schedules(this, 'Schedules', { config, functions: this.functions });
     this.migrations = new Migrations(this, 'Migrations', {

@@ -6,6 +6,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
+import { ALLOCATOR_MAX_CONCURRENCY, MAX_CONCURRENCY_RANGE } from './allocator.js';
 
 export const STAGES = ['dev', 'prod'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -34,6 +35,8 @@ export interface StageConfig {
   /** `POST /webhooks/leads` throttle: steady requests per second and token-bucket burst. */
   webhookRateLimit: number;
   webhookBurstLimit: number;
+  /** Concurrent allocator invocations (the SQS event source's maximum concurrency). */
+  allocatorConcurrency: number;
   /** Optional address subscribed to the alarm topic. */
   alarmEmail: string | undefined;
 }
@@ -50,6 +53,22 @@ function numberContext(node: Node, key: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0)
     throw new Error(`Context ${key} must be a positive number, got ${String(raw)}`);
+  return value;
+}
+
+function integerContext(
+  node: Node,
+  key: string,
+  fallback: number,
+  range: { readonly min: number; readonly max: number },
+): number {
+  const raw: unknown = node.tryGetContext(key);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < range.min || value > range.max)
+    throw new Error(
+      `Context ${key} must be a whole number from ${range.min} to ${range.max}, got ${String(raw)}`,
+    );
   return value;
 }
 
@@ -72,6 +91,12 @@ export function stageConfigFromContext(node: Node): StageConfig {
     powertoolsLogLevel: prod ? 'INFO' : 'DEBUG',
     webhookRateLimit: numberContext(node, 'webhookRateLimit', 100),
     webhookBurstLimit: numberContext(node, 'webhookBurstLimit', 200),
+    allocatorConcurrency: integerContext(
+      node,
+      'allocatorConcurrency',
+      ALLOCATOR_MAX_CONCURRENCY,
+      MAX_CONCURRENCY_RANGE,
+    ),
     alarmEmail: typeof alarmEmail === 'string' && alarmEmail !== '' ? alarmEmail : undefined,
   };
 }

@@ -2,11 +2,14 @@
  * What `-c stage=prod` changes: data survives `cdk destroy` and mistakes, the database gets a reader in
  * a second AZ, and the VPC a NAT gateway per AZ. Built once, without bundling.
  */
+import { App } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tables } from '../../functions/adapters/dynamo/tables.js';
 import { handlers } from '../../functions/registry.js';
+import { ALLOCATOR_MAX_CONCURRENCY } from '../../lib/allocator.js';
+import { stageConfigFromContext } from '../../lib/stage-config.js';
 import { buildApp, type BuiltApp } from './app.js';
 
 let built: BuiltApp;
@@ -71,13 +74,32 @@ describe('prod stage', () => {
     }
   });
 
-  it('takes the webhook throttle from context', () => {
-    const raised = buildApp('prod', { context: { webhookRateLimit: 500, webhookBurstLimit: 1000 } });
+  it('takes the webhook throttle and the allocator concurrency from context (the 10M/day settings)', () => {
+    // As the CLI passes them: `-c` values arrive as strings.
+    const raised = buildApp('prod', {
+      context: { webhookRateLimit: '500', webhookBurstLimit: '1000', allocatorConcurrency: '20' },
+    });
     raised.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       RouteSettings: Match.objectLike({
-        'POST /webhooks/leads': { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+        'POST /webhooks/leads': Match.objectLike({ ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 }),
       }),
     });
+    raised.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 20 },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: ALLOCATOR_MAX_CONCURRENCY },
+    });
+  });
+
+  it('rejects an allocator concurrency Lambda would not accept', () => {
+    const config = (allocatorConcurrency: unknown) =>
+      stageConfigFromContext(new App({ context: { stage: 'prod', allocatorConcurrency } }).node);
+    expect(config(undefined).allocatorConcurrency).toBe(ALLOCATOR_MAX_CONCURRENCY);
+    expect(config('2').allocatorConcurrency).toBe(2);
+    expect(config(1000).allocatorConcurrency).toBe(1000);
+    for (const bad of ['1', '1001', '2.5', 'ten', ''])
+      expect(() => config(bad), bad).toThrow(/allocatorConcurrency must be a whole number from 2 to 1000/);
   });
 
   it('runs every Node.js function, CDK helpers included, on nodejs22.x and arm64', () => {
