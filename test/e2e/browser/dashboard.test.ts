@@ -113,6 +113,97 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     console.info(`[browser] webhook → row visible in ${elapsed} ms`);
   });
 
+  /** Posts CA leads (Ada Caller takes them) until the list holds at least `n`. */
+  async function ensureLeads(n: number) {
+    const have = ((await api.get(`/api/leads?limit=${n}`)).body.items as unknown[]).length;
+    for (let i = have; i < n; i++)
+      await api.postLead({ first_name: `Filler${i}`, last_name: 'Lead', phone: uniquePhone(), state: 'CA' });
+    await stack.idle();
+  }
+
+  it('a reader scrolled down the list keeps looking at the same rows when a lead arrives', async () => {
+    // Prepare: more rows than the table shows, scrolled to the tenth row.
+    await ensureLeads(60);
+    await openLive();
+    await page.locator('tr.lead-row').nth(49).waitFor();
+    await page.locator('.leads-scroll').evaluate((el) => (el.scrollTop = 440));
+    /** The first row in view (below the sticky header), where it is, and every scroll position seen. */
+    const firstInView = () =>
+      page.evaluate(() => {
+        const el = document.querySelector<HTMLElement>('.leads-scroll')!;
+        const box = el.getBoundingClientRect();
+        const head = el.querySelector('thead')!.getBoundingClientRect().height;
+        const rows = Array.from(el.querySelectorAll<HTMLElement>('tbody tr'));
+        const row = rows.find((tr) => tr.getBoundingClientRect().bottom > box.top + head)!;
+        const r = row.getBoundingClientRect();
+        return { id: row.dataset.leadId, top: r.top - box.top, height: r.height, scrollTop: el.scrollTop };
+      });
+    await page.evaluate(() => new Promise(requestAnimationFrame));
+    const before = await firstInView();
+    expect(before.scrollTop).toBe(440);
+    await page.evaluate(() => {
+      const w = window as unknown as { scrollTops: number[] };
+      w.scrollTops = [];
+      const el = document.querySelector<HTMLElement>('.leads-scroll')!;
+      el.addEventListener('scroll', () => w.scrollTops.push(el.scrollTop));
+    });
+
+    // Act: a lead arrives (received, then assigned, then the list's own refresh a second later).
+    const posted = await api.postLead({
+      first_name: 'Anchor',
+      last_name: 'Arrival',
+      phone: uniquePhone(),
+      state: 'CA',
+    });
+    await page.locator(`tr[data-lead-id="${posted.body.leadId}"]`).waitFor({ state: 'attached' });
+    await stack.idle();
+    await page.waitForTimeout(1800);
+
+    // Assess: the same row at the same place; the table scrolled by one row, once.
+    const after = await firstInView();
+    expect(after.id).toBe(before.id);
+    expect(Math.abs(after.top - before.top)).toBeLessThan(1);
+    expect(after.scrollTop - before.scrollTop).toBe(before.height);
+    const seen = await page.evaluate(() => (window as unknown as { scrollTops: number[] }).scrollTops);
+    expect([...new Set(seen)]).toEqual([before.scrollTop + before.height]);
+  });
+
+  it('an older page shows who holds each lead without a request per lead, and counts new leads once', async () => {
+    await ensureLeads(60);
+    const lookups: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      if (new URL(r.url()).pathname.startsWith('/api/assignments')) lookups.push(r.url());
+    };
+    page.on('request', onRequest);
+    try {
+      await openLive();
+      await page.locator('tr.lead-row').first().waitFor();
+      await page.getByRole('button', { name: 'Older →' }).click();
+      await expect.poll(() => page.locator('.pager-info').textContent()).toBe('Page 2');
+      await page.waitForLoadState('networkidle');
+
+      // The list's items say who holds each lead ("assignees").
+      const held = page.locator('tr.lead-row').filter({ has: page.locator('.badge.status-assigned') });
+      expect(await held.count()).toBeGreaterThan(0);
+      expect(new Set(await held.locator('.col-holder').allTextContents())).toEqual(new Set(['Ada Caller']));
+      expect(lookups).toEqual([]);
+
+      // Two leads arrive, each received and then assigned: two new leads, not four.
+      for (const first of ['Banner', 'Count'])
+        await api.postLead({ first_name: first, last_name: 'Once', phone: uniquePhone(), state: 'CA' });
+      await stack.idle();
+      const banner = page.locator('.banner-slot');
+      await expect.poll(() => banner.textContent()).toBe('2 new leads since this page loaded. Show newest');
+      await page.waitForTimeout(1000);
+      expect(await banner.textContent()).toBe('2 new leads since this page loaded. Show newest');
+      await banner.getByRole('button', { name: 'Show newest' }).click();
+      await expect.poll(() => page.locator('.pager-info').textContent()).toBe('Page 1');
+      expect(await banner.textContent()).toBe('');
+    } finally {
+      page.off('request', onRequest);
+    }
+  });
+
   it('opens a lead in a drawer with assignments, trace and history, and changes its status', async () => {
     const posted = await api.postLead({
       first_name: 'Linus',

@@ -12,22 +12,12 @@ import { ErrorNote, PageHeader, StatusBadge } from '../components/bits.js';
 import { useApp, useLive, useThrottled } from '../context.js';
 import { formatFull, formatPhone, formatShortTime, formatTime, leadName, STATUS_LABELS } from '../format.js';
 import { href, navigate, type Route } from '../router.js';
-import type {
-  Assignment,
-  Campaign,
-  Lead,
-  LeadStatus,
-  LeadSummary,
-  LiveEvent,
-  Page,
-  Recipient,
-} from '../types.js';
+import type { Campaign, Lead, LeadStatus, LeadSummary, LiveEvent, Page, Recipient } from '../types.js';
 import { LeadDrawer } from './leadDrawer.js';
 
 const PAGE_SIZE = 50;
 /** Rows kept on the first page as live leads arrive; beyond it the oldest fall off. */
 const LIVE_ROWS_MAX = 500;
-const ROW_HEIGHT = 44;
 const NEW_FLASH_MS = 2400;
 const CHANGED_FLASH_MS = 1600;
 /** Statuses in which nobody holds a lead. */
@@ -38,6 +28,24 @@ type Row = LeadSummary & Partial<Pick<Lead, 'phone' | 'email'>>;
 interface Holder {
   recipientId: string | null;
   name: string;
+}
+/**
+ * A list item: the lead and the recipients holding it now (its open assignments), so the "Assigned to"
+ * column needs no request of its own. A server that does not send `assignees` leaves the column empty.
+ */
+type ListedLead = Lead & { assignees?: { recipientId: string | null; name: string }[] };
+
+/** Holders as the list says, for the items that say. */
+function holdersFromList(items: ListedLead[]): Map<string, Holder[]> {
+  const found = new Map<string, Holder[]>();
+  for (const l of items) {
+    if (!Array.isArray(l.assignees)) continue;
+    found.set(
+      l.id,
+      l.assignees.map((a) => ({ recipientId: a.recipientId ?? null, name: a.name })),
+    );
+  }
+  return found;
 }
 
 interface Filters {
@@ -92,7 +100,13 @@ export function LeadsPage({ route }: { route: Route }) {
   const rowEls = useRef(new Map<string, HTMLTableRowElement>());
   const pendingFlash = useRef(new Map<string, 'new' | 'changed'>());
   const scrollRef = useRef<HTMLDivElement>(null);
-  const insertedOnTop = useRef(0);
+  /** The first row in view and its distance from the top of the table's box, before rows are added. */
+  const anchor = useRef<{ id: string; top: number } | null>(null);
+  /** Leads received since this page loaded, and those of them the filters match: the banner's count. */
+  const receivedSinceLoad = useRef(new Set<string>());
+  const missedIds = useRef(new Set<string>());
+  /** Which load was running when an event last said who holds a lead: that load's answer may be older. */
+  const holdersFromEvent = useRef(new Map<string, number>());
   const loadSeq = useRef(0);
   /** Whether a page of this filter and cursor has been shown yet. */
   const shown = useRef(false);
@@ -102,7 +116,6 @@ export function LeadsPage({ route }: { route: Route }) {
   // Reset paging when the filters change.
   useEffect(() => {
     setCursors([undefined]);
-    setMissed(0);
   }, [filterKey]);
 
   useEffect(() => {
@@ -112,51 +125,17 @@ export function LeadsPage({ route }: { route: Route }) {
     ]).catch(() => undefined);
   }, [api]);
 
-  /**
-   * Who holds each lead now. The list API does not say, so: one read of the newest assignments covers
-   * a first page; leads it misses (older pages) are read one by one, four at a time. `onlyUnknown`
-   * (live refreshes) skips leads whose holders the events already told us.
-   */
-  const loadHolders = async (leads: Row[], seq: number, onlyUnknown: boolean) => {
-    const known = stateRef.current.holders;
-    const wanted = leads.filter((l) => !NOT_HELD.includes(l.status) && !(onlyUnknown && known.has(l.id)));
-    if (wanted.length === 0) return;
-    const found = new Map<string, Holder[]>();
-    const seen = new Set<string>();
-    const add = (a: Assignment) => {
-      seen.add(a.leadId);
-      if (a.endedAt) return;
-      found.set(a.leadId, [
-        ...(found.get(a.leadId) ?? []),
-        { recipientId: a.recipientId, name: a.recipientName ?? 'Order' },
-      ]);
-    };
-    if (wanted.length > 4)
-      (await api.get<Page<Assignment>>('/api/assignments', { limit: 200 })).items.forEach(add);
-    const missing = wanted.filter((l) => !seen.has(l.id));
-    for (let i = 0; i < missing.length && seq === loadSeq.current; i += 4) {
-      const pages = await Promise.all(
-        missing
-          .slice(i, i + 4)
-          .map((l) => api.get<Page<Assignment>>('/api/assignments', { leadId: l.id, limit: 20 })),
-      );
-      pages.forEach((p) => p.items.forEach(add));
-    }
-    if (seq !== loadSeq.current) return;
-    setHolders((prev) => {
-      const next = new Map(prev);
-      for (const l of wanted) next.set(l.id, found.get(l.id) ?? []);
-      return next;
-    });
-  };
-
   /** Loads the current page. `quiet`: keep what is shown and merge (live refresh, resync). */
   const load = async (quiet: boolean) => {
     const seq = ++loadSeq.current;
     if (!quiet) shown.current = false;
     if (!quiet) setLoading(true);
     try {
-      const page = await api.get<Page<Lead>>('/api/leads', { ...filters, limit: PAGE_SIZE, cursor });
+      const page = await api.get<Page<ListedLead>>('/api/leads', {
+        ...filters,
+        limit: PAGE_SIZE,
+        cursor,
+      });
       if (seq !== loadSeq.current) return;
       setError(null);
       // Merging (and flashing what is new) only makes sense over a list already on screen.
@@ -164,6 +143,8 @@ export function LeadsPage({ route }: { route: Route }) {
       shown.current = true;
       setNextCursor((prev) => (merge ? (prev ?? page.nextCursor) : page.nextCursor));
       if (merge) {
+        const shownIds = new Set(stateRef.current.rows.map((r) => r.id));
+        if (page.items.some((l) => !shownIds.has(l.id))) captureAnchor();
         setRows((prev) => {
           const fresh = new Map(page.items.map((l) => [l.id, l]));
           const known = new Set(prev.map((r) => r.id));
@@ -173,7 +154,6 @@ export function LeadsPage({ route }: { route: Route }) {
             const f = fresh.get(r.id);
             if (f && f.status !== r.status) pendingFlash.current.set(r.id, 'changed');
           }
-          insertedOnTop.current += added.length;
           const merged = [...added, ...prev.map((r) => fresh.get(r.id) ?? r)];
           return merged
             .sort((a, b) => b.receivedAt.localeCompare(a.receivedAt) || b.id.localeCompare(a.id))
@@ -183,7 +163,12 @@ export function LeadsPage({ route }: { route: Route }) {
         setRows(page.items);
         scrollRef.current?.scrollTo({ top: 0 });
       }
-      void loadHolders(page.items, seq, quiet).catch(() => undefined);
+      const listed = holdersFromList(page.items);
+      setHolders((prev) => {
+        const next = merge ? new Map(prev) : new Map<string, Holder[]>();
+        for (const [id, list] of listed) if (holdersFromEvent.current.get(id) !== seq) next.set(id, list);
+        return next;
+      });
     } catch (e) {
       if (seq === loadSeq.current) setError(e as Error);
     } finally {
@@ -192,8 +177,32 @@ export function LeadsPage({ route }: { route: Route }) {
   };
 
   useEffect(() => {
+    receivedSinceLoad.current.clear();
+    missedIds.current.clear();
+    holdersFromEvent.current.clear();
+    setMissed(0);
     void load(false);
   }, [filterKey, cursor]);
+
+  /**
+   * Remembers the first row in view and where it is, so that rows added above it do not move it (the
+   * layout effect below scrolls by exactly what was added). The browser's own scroll anchoring is off
+   * for this table (`overflow-anchor: none`): the two together moved the rows by twice the height.
+   * A reader at the very top keeps seeing the newest rows arrive.
+   */
+  const captureAnchor = () => {
+    const el = scrollRef.current;
+    if (!el || anchor.current || el.scrollTop <= 0) return;
+    const box = el.getBoundingClientRect();
+    const head = el.querySelector('thead')?.getBoundingClientRect().height ?? 0;
+    for (const row of stateRef.current.rows) {
+      const r = rowEls.current.get(row.id)?.getBoundingClientRect();
+      if (r && r.bottom > box.top + head) {
+        anchor.current = { id: row.id, top: r.top - box.top };
+        return;
+      }
+    }
+  };
 
   // Fills in phone and email of rows that came from events, and catches anything missed.
   const refreshFirstPage = useThrottled(() => {
@@ -213,17 +222,23 @@ export function LeadsPage({ route }: { route: Route }) {
       const lead = e.data.lead as LeadSummary | undefined;
       if (!e.type.startsWith('lead.') || !lead?.id || e.type === 'lead.duplicate') return;
       const { rows: current, filters: f, onFirstPage: first } = stateRef.current;
+      if (e.type === 'lead.received') receivedSinceLoad.current.add(lead.id);
+      // Who holds the lead now, when the event says: assignment events carry the new holders and the
+      // ended ones; no recipient holds a lead in stock or sold to an order (as the list says).
       let eventHolders: Holder[] | undefined;
       const assignments = e.data.assignments as { recipientId: string; name: string }[] | undefined;
-      const ended = (e.data.endedRecipientIds as string[] | undefined) ?? [];
-      if (assignments || ended.length) {
+      const ended = (e.data.endedRecipientIds as (string | null)[] | undefined) ?? [];
+      if (NOT_HELD.includes(lead.status) || lead.status === 'sold') eventHolders = [];
+      else if (assignments || ended.length) {
         const before = stateRef.current.holders.get(lead.id) ?? [];
         eventHolders = [
-          ...before.filter((x) => !ended.includes(x.recipientId ?? '')),
+          ...before.filter((x) => !ended.includes(x.recipientId)),
           ...(assignments ?? []).map((a) => ({ recipientId: a.recipientId, name: a.name })),
         ];
-        if (lead.status === 'unassigned' || lead.status === 'returned') eventHolders = [];
+      }
+      if (eventHolders) {
         const hs = eventHolders;
+        holdersFromEvent.current.set(lead.id, loadSeq.current);
         setHolders((prev) => new Map(prev).set(lead.id, hs));
       }
       const existing = current.find((r) => r.id === lead.id);
@@ -238,11 +253,16 @@ export function LeadsPage({ route }: { route: Route }) {
       }
       if (!matches(f, lead, eventHolders)) return;
       if (!first) {
-        if (e.type === 'lead.received' || !f.status) setMissed((n) => n + 1);
+        // One lead is one more, however many events it sends (received, then assigned, ...); a lead
+        // received before this page loaded is not new, even when it changes.
+        if (receivedSinceLoad.current.has(lead.id) && !missedIds.current.has(lead.id)) {
+          missedIds.current.add(lead.id);
+          setMissed(missedIds.current.size);
+        }
         return;
       }
       pendingFlash.current.set(lead.id, 'new');
-      insertedOnTop.current += 1;
+      captureAnchor();
       announced.current += 1;
       announce();
       setRows((prev) =>
@@ -258,9 +278,11 @@ export function LeadsPage({ route }: { route: Route }) {
   // Keep the rows a reader is looking at in place when new ones are added above them.
   useLayoutEffect(() => {
     const el = scrollRef.current;
-    const n = insertedOnTop.current;
-    insertedOnTop.current = 0;
-    if (el && n > 0 && el.scrollTop > 0) el.scrollTop += n * ROW_HEIGHT;
+    const a = anchor.current;
+    anchor.current = null;
+    const tr = a && rowEls.current.get(a.id);
+    if (el && a && tr)
+      el.scrollTop += tr.getBoundingClientRect().top - el.getBoundingClientRect().top - a.top;
     for (const [id, kind] of pendingFlash.current) {
       const tr = rowEls.current.get(id);
       if (!tr) continue;
@@ -479,7 +501,9 @@ export function LeadsPage({ route }: { route: Route }) {
 
 function holderText(list: Holder[] | undefined, r: Row): string {
   if (NOT_HELD.includes(r.status)) return '—';
-  if (!list) return '…';
+  if (r.status === 'sold') return 'Order';
+  // Unknown (a server without `assignees`): nothing rather than a guess.
+  if (!list) return '';
   return list.length ? list.map((x) => x.name).join(', ') : '—';
 }
 
