@@ -418,10 +418,29 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     const secondDrawer = page.getByRole('dialog', { name: `Order #${second.body.number as number}` });
     await secondDrawer.getByRole('button', { name: 'Delete order' }).click();
     await secondDrawer.getByRole('button', { name: 'Yes, delete' }).click();
-    await secondDrawer.getByText('Deleted. 1 leads went back to stock.').waitFor();
+    await secondDrawer.getByText('Deleted. 1 lead went back to stock.').waitFor();
     expect((await api.lead(stock[2]!)).status).toBe('unassigned');
+    // The drawer follows: deleted, read-only, nothing failed (its live refresh reads the deleted order).
+    const badge = secondDrawer.locator('.dialog-subtitle .badge');
+    await expect.poll(() => badge.textContent()).toBe('Deleted');
+    await secondDrawer.getByRole('heading', { name: 'Leads given back to stock (1)' }).waitFor();
+    await page.waitForTimeout(700); // the order.deleted event's refresh, throttled 500 ms
+    expect(await badge.textContent()).toBe('Deleted');
+    expect(await secondDrawer.getByRole('button', { name: /Mark fulfilled|Delete order/ }).count()).toBe(0);
+    expect(await secondDrawer.getByRole('alert').count()).toBe(0);
     await page.keyboard.press('Escape');
-    await page.getByRole('button', { name: 'All', exact: true }).waitFor();
+
+    // The Deleted tab opens it the same way.
+    await page.getByRole('button', { name: 'Deleted', exact: true }).click();
+    await page.getByRole('link', { name: `#${second.body.number as number}`, exact: true }).click();
+    const reopened = page.getByRole('dialog', { name: `Order #${second.body.number as number}` });
+    await reopened.getByRole('heading', { name: 'Leads given back to stock (1)' }).waitFor();
+    expect(await reopened.locator('.dialog-subtitle .badge').textContent()).toBe('Deleted');
+    expect(await reopened.getByText('Order not found').count()).toBe(0);
+    expect(await reopened.getByRole('button', { name: /Mark fulfilled|Delete order/ }).count()).toBe(0);
+    expect(await reopened.locator('tbody tr').first().textContent()).toContain('Stock2 Lead');
+    await page.keyboard.press('Escape');
+    await page.getByRole('button', { name: 'All', exact: true }).click();
     await screenshot(page, 'orders', { docs: true });
     expect(await seriousA11yViolations(page)).toEqual([]);
   });

@@ -325,10 +325,15 @@ function OrderForm({ onClose, onCreated }: { onClose: () => void; onCreated: (o:
   );
 }
 
+/**
+ * One order: its fields, its fill by state and its leads, with fulfil and delete. A deleted order (the
+ * Deleted tab, or one just deleted here) is shown read-only with the leads it gave back to stock.
+ */
 function OrderDrawer(props: { orderId: string; onClose: () => void; onChanged: () => void }) {
   const { api } = useApp();
   const order = useResource(
-    () => api.get<OrderDetail>(`/api/orders/${encodeURIComponent(props.orderId)}`),
+    () =>
+      api.get<OrderDetail>(`/api/orders/${encodeURIComponent(props.orderId)}`, { includeDeleted: 'true' }),
     props.orderId,
   );
   const refresh = useThrottled(() => void order.reload(), 500);
@@ -337,6 +342,7 @@ function OrderDrawer(props: { orderId: string; onClose: () => void; onChanged: (
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
   const [done, setDone] = useState<string | null>(null);
+  const [deletedHere, setDeletedHere] = useState(false);
 
   const act = async (what: 'fulfill' | 'delete') => {
     setBusy(true);
@@ -348,8 +354,11 @@ function OrderDrawer(props: { orderId: string; onClose: () => void; onChanged: (
         await order.reload();
       } else {
         const out = await api.del<{ returnedLeadIds: string[] }>(`/api/orders/${props.orderId}`);
-        setDone(`Deleted. ${out.returnedLeadIds.length} leads went back to stock.`);
+        const n = out.returnedLeadIds.length;
+        setDeletedHere(true);
+        setDone(`Deleted. ${n} ${n === 1 ? 'lead' : 'leads'} went back to stock.`);
         setConfirmDelete(false);
+        await order.reload();
       }
       props.onChanged();
     } catch (e) {
@@ -359,8 +368,10 @@ function OrderDrawer(props: { orderId: string; onClose: () => void; onChanged: (
     }
   };
 
-  const o = order.data;
-  const deleted = done?.startsWith('Deleted');
+  // Deleted here: so it stays, even if the refresh answers with the order as it was, or not at all (a
+  // server that does not show deleted orders).
+  const o = order.data && deletedHere ? { ...order.data, status: 'deleted' as const } : order.data;
+  const isDeleted = o?.status === 'deleted';
   return h(
     Dialog,
     {
@@ -371,59 +382,66 @@ function OrderDrawer(props: { orderId: string; onClose: () => void; onChanged: (
         : null,
       onClose: props.onClose,
     },
-    h(ErrorNote, { error: order.error && !deleted ? order.error : error }),
+    h(ErrorNote, { error: order.error && !deletedHere ? order.error : error }),
     done ? h('div', { class: 'note note-ok', role: 'status' }, done) : null,
-    o && !deleted
+    o
       ? [
-          h(
-            'section',
-            { key: 'actions', class: 'drawer-section', 'aria-labelledby': 'order-actions' },
-            h('h3', { id: 'order-actions' }, 'Actions'),
-            confirmDelete
-              ? h(
-                  'div',
-                  { class: 'note note-warn' },
-                  h('p', null, `Delete order #${o.number}? Its ${o.leadCount} leads go back to stock.`),
-                  h(
-                    'div',
-                    { class: 'button-row' },
-                    h(
-                      'button',
-                      { type: 'button', class: 'button', disabled: busy, onClick: () => void act('delete') },
-                      'Yes, delete',
+          isDeleted
+            ? null
+            : h(
+                'section',
+                { key: 'actions', class: 'drawer-section', 'aria-labelledby': 'order-actions' },
+                h('h3', { id: 'order-actions' }, 'Actions'),
+                confirmDelete
+                  ? h(
+                      'div',
+                      { class: 'note note-warn' },
+                      h('p', null, `Delete order #${o.number}? Its ${o.leadCount} leads go back to stock.`),
+                      h(
+                        'div',
+                        { class: 'button-row' },
+                        h(
+                          'button',
+                          {
+                            type: 'button',
+                            class: 'button',
+                            disabled: busy,
+                            onClick: () => void act('delete'),
+                          },
+                          'Yes, delete',
+                        ),
+                        h(
+                          'button',
+                          { type: 'button', class: 'button ghost', onClick: () => setConfirmDelete(false) },
+                          'Keep it',
+                        ),
+                      ),
+                    )
+                  : h(
+                      'div',
+                      { class: 'button-row' },
+                      h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'button primary',
+                          disabled: busy || o.status === 'fulfilled',
+                          onClick: () => void act('fulfill'),
+                        },
+                        'Mark fulfilled',
+                      ),
+                      h(
+                        'button',
+                        {
+                          type: 'button',
+                          class: 'button',
+                          disabled: busy,
+                          onClick: () => setConfirmDelete(true),
+                        },
+                        'Delete order',
+                      ),
                     ),
-                    h(
-                      'button',
-                      { type: 'button', class: 'button ghost', onClick: () => setConfirmDelete(false) },
-                      'Keep it',
-                    ),
-                  ),
-                )
-              : h(
-                  'div',
-                  { class: 'button-row' },
-                  h(
-                    'button',
-                    {
-                      type: 'button',
-                      class: 'button primary',
-                      disabled: busy || o.status === 'fulfilled' || o.status === 'deleted',
-                      onClick: () => void act('fulfill'),
-                    },
-                    'Mark fulfilled',
-                  ),
-                  h(
-                    'button',
-                    {
-                      type: 'button',
-                      class: 'button',
-                      disabled: busy || o.status === 'deleted',
-                      onClick: () => setConfirmDelete(true),
-                    },
-                    'Delete order',
-                  ),
-                ),
-          ),
+              ),
           h(
             'section',
             { key: 'fields', class: 'drawer-section', 'aria-labelledby': 'order-fields' },
@@ -445,34 +463,47 @@ function OrderDrawer(props: { orderId: string; onClose: () => void; onChanged: (
               o.fulfilledAt
                 ? [h('dt', { key: 'ut' }, 'Fulfilled'), h('dd', { key: 'ud' }, formatFull(o.fulfilledAt))]
                 : null,
+              o.deletedAt
+                ? [h('dt', { key: 'dt' }, 'Deleted'), h('dd', { key: 'dd' }, formatFull(o.deletedAt))]
+                : null,
             ),
           ),
-          h(
-            'section',
-            { key: 'fill', class: 'drawer-section', 'aria-labelledby': 'order-fill' },
-            h('h3', { id: 'order-fill' }, 'Fill by state'),
-            h(Usage, {
-              label: 'Total',
-              used: o.leadCount,
-              limit: o.quantity,
-              unlimited: `${o.leadCount} leads`,
-              fillIsGood: true,
-            }),
-            h(
-              'dl',
-              { class: 'fields top-gap' },
-              o.requestedStates.map((s) => [
-                h('dt', { key: `${s}t` }, s),
-                h('dd', { key: `${s}d` }, String(o.leadsByState[s] ?? 0)),
-              ]),
-            ),
-          ),
+          isDeleted
+            ? null
+            : h(
+                'section',
+                { key: 'fill', class: 'drawer-section', 'aria-labelledby': 'order-fill' },
+                h('h3', { id: 'order-fill' }, 'Fill by state'),
+                h(Usage, {
+                  label: 'Total',
+                  used: o.leadCount,
+                  limit: o.quantity,
+                  unlimited: `${o.leadCount} leads`,
+                  fillIsGood: true,
+                }),
+                h(
+                  'dl',
+                  { class: 'fields top-gap' },
+                  o.requestedStates.map((s) => [
+                    h('dt', { key: `${s}t` }, s),
+                    h('dd', { key: `${s}d` }, String(o.leadsByState[s] ?? 0)),
+                  ]),
+                ),
+              ),
           h(
             'section',
             { key: 'leads', class: 'drawer-section', 'aria-labelledby': 'order-leads' },
-            h('h3', { id: 'order-leads' }, `Leads (${o.leads.length})`),
+            h(
+              'h3',
+              { id: 'order-leads' },
+              isDeleted ? `Leads given back to stock (${o.leads.length})` : `Leads (${o.leads.length})`,
+            ),
             o.leads.length === 0
-              ? h('p', { class: 'muted' }, 'No leads yet: it fills as stock arrives.')
+              ? h(
+                  'p',
+                  { class: 'muted' },
+                  isDeleted ? 'It held no leads.' : 'No leads yet: it fills as stock arrives.',
+                )
               : h(Table<OrderDetail['leads'][number]>, {
                   columns: ['Lead', 'Phone', 'State', 'Status'],
                   rows: o.leads,
