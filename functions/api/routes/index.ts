@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Route } from '../router.js';
 import { ErrorBody } from '../schemas.js';
+import { analyticsRoutes } from './analytics.js';
 import { campaignRoutes } from './campaigns.js';
 import { automationRoutes } from './automation.js';
 import { importRoutes } from './imports.js';
@@ -26,6 +27,7 @@ export const apiRoutes: Route[] = [
   ...sourceRoutes,
   ...dlqRoutes,
   ...privacyRoutes,
+  ...analyticsRoutes,
 ];
 
 /** Routes served by other Lambdas, listed here so that the OpenAPI document describes them too. */
