@@ -82,7 +82,12 @@ function parseJsonBody(event: HttpEvent): unknown {
 }
 
 export function createRouter(routes: Route[]) {
-  const compiled = routes.map((r) => ({ route: r, pattern: compile(r.path) }));
+  // The most specific path first: `/api/leads/import` is tried before `/api/leads/{id}` (stable sort,
+  // so routes with as many parameters keep their order).
+  const params = (path: string) => (path.match(/\{/g) ?? []).length;
+  const compiled = [...routes]
+    .sort((a, b) => params(a.path) - params(b.path))
+    .map((r) => ({ route: r, pattern: compile(r.path) }));
   return async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const method = event.requestContext.http.method.toUpperCase();
     const path = event.rawPath.replace(/\/+$/, '') || '/';

@@ -94,6 +94,8 @@ export interface UploadSummary {
   bad: BadRow[];
   badTruncated: boolean;
   error: string | null;
+  startedAt: Date;
+  finishedAt: Date | null;
 }
 
 export function uploadSummary(run: ImportRunRow): UploadSummary {
@@ -108,6 +110,8 @@ export function uploadSummary(run: ImportRunRow): UploadSummary {
     bad: run.bad,
     badTruncated: run.bad.length >= MAX_BAD_REPORTED,
     error: run.error,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
   };
 }
 
@@ -205,6 +209,8 @@ export async function uploadLeadsCsv(
       bad: [],
       badTruncated: false,
       error: null,
+      startedAt: now,
+      finishedAt: null,
     };
   }
 }

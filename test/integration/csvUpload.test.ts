@@ -97,6 +97,15 @@ describe('POST /api/leads/import', () => {
     const leads = await leadsWithPhones(phones);
     expect(leads.map((l) => l.phone).sort()).toEqual([phones[0], phones[2]].sort());
     expect(leads.every((l) => l.status === 'assigned' && l.campaign === 'upload')).toBe(true);
+
+    // The upload stays listed, newest first, with its counts and bad rows (GET /api/leads/import is
+    // not taken for a lead id).
+    const listed = await api.get('/api/leads/import?limit=1');
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toEqual([
+      expect.objectContaining({ runId: res.body.runId, imported: 2, badRows: 2, bad: res.body.bad }),
+    ]);
+    expect(listed.body.items[0].startedAt).toEqual(expect.any(String));
   });
 
   it('calls a re-uploaded file’s rows duplicates, and a phone seen in the last 24 h a duplicate', async () => {

@@ -316,6 +316,21 @@ export async function listImportRuns(
   );
 }
 
+/** CSV uploads (runs of no import), newest first. */
+export async function listUploadRuns(
+  orgId: string,
+  limit: number,
+  before?: { startedAt: string; id: string },
+): Promise<ImportRunRow[]> {
+  return read<ImportRunRow>(
+    `SELECT ${RUN_COLUMNS} FROM import_runs
+     WHERE org_id = $1 AND import_id IS NULL AND trigger = 'upload'
+       AND ($3::timestamptz IS NULL OR (started_at, id) < ($3::timestamptz, $4::uuid))
+     ORDER BY started_at DESC, id DESC LIMIT $2`,
+    [orgId, limit, before?.startedAt ?? null, before?.id ?? null],
+  );
+}
+
 export async function latestImportRuns(orgId: string, importIds: string[]): Promise<ImportRunRow[]> {
   return read<ImportRunRow>(
     `SELECT DISTINCT ON (import_id) ${RUN_COLUMNS} FROM import_runs

@@ -3,10 +3,10 @@
  */
 import busboy from 'busboy';
 import { z } from 'zod';
-import { listImportRuns } from '../../adapters/pg/imports.js';
+import { listImportRuns, listUploadRuns } from '../../adapters/pg/imports.js';
 import { ValidationError } from '../../domain/errors.js';
 import { header, rawBody, type HttpEvent } from '../../http/middleware.js';
-import { getUpload, uploadLeadsCsv } from '../../usecases/csvUpload.js';
+import { getUpload, uploadLeadsCsv, uploadSummary } from '../../usecases/csvUpload.js';
 import {
   createImport,
   getImportView,
@@ -151,6 +151,8 @@ const UploadSummary = z
     bad: z.array(BadRowSchema),
     badTruncated: z.boolean(),
     error: z.string().nullable(),
+    startedAt: z.string(),
+    finishedAt: z.string().nullable(),
   })
   .openapi('UploadSummary');
 
@@ -387,6 +389,40 @@ const importRunRoutes = [
         status: summary.complete ? 200 : 202,
         body: summary,
         headers: summary.complete ? undefined : { location: `/api/leads/import/${summary.runId}` },
+      };
+    },
+  }),
+  route({
+    method: 'GET',
+    path: '/api/leads/import',
+    summary: 'Past CSV uploads, newest first, with their counts and bad rows',
+    tag: 'Imports',
+    auth: 'admin',
+    query: RunsQuery,
+    responses: {
+      200: {
+        description: 'Uploads',
+        schema: z.object({ items: z.array(UploadSummary), nextCursor: z.string().nullable() }),
+      },
+    },
+    handle: async ({ orgId, query }) => {
+      const before = decodeCursor(query.cursor, isTimeIdCursor);
+      const rows = await listUploadRuns(
+        orgId,
+        query.limit + 1,
+        before && { startedAt: before.t, id: before.id },
+      );
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      return {
+        status: 200,
+        body: {
+          items: page.map(uploadSummary),
+          nextCursor:
+            rows.length > query.limit && last
+              ? encodeCursor({ t: last.startedAt.toISOString(), id: last.id })
+              : null,
+        },
       };
     },
   }),
