@@ -139,6 +139,19 @@ describe('POST /webhooks/leads', () => {
     expect(detail.events.filter((e: { type: string }) => e.type === 'lead.duplicate')).toHaveLength(0);
   });
 
+  it('10 parallel copies with one Idempotency-Key: every copy gets the first response, and it runs once', async () => {
+    const phone = uniquePhone();
+    const headers = { 'idempotency-key': `parallel-${phone}` };
+
+    const results = await Promise.all(Array.from({ length: 10 }, () => api.postLead({ phone }, headers)));
+
+    expect(results.map((r) => r.status)).toEqual(Array(10).fill(202));
+    expect(new Set(results.map((r) => r.body.leadId)).size).toBe(1);
+    await stack.idle();
+    const detail = await api.lead(results[0]!.body.leadId);
+    expect(detail.events.filter((e: { type: string }) => e.type === 'lead.duplicate')).toHaveLength(0);
+  });
+
   it('10 parallel posts of one new phone: exactly one 202 and nine duplicates naming the same lead', async () => {
     const phone = uniquePhone();
     const results = await Promise.all(

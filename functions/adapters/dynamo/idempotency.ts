@@ -1,7 +1,9 @@
 /**
  * `Idempotency-Key` support through Powertools idempotency on DynamoDB: the first request with a key
  * runs and its response is stored; a retry with the same key gets that response back without running
- * again (even a 202); a concurrent retry while the first is still running gets a 409 to retry later.
+ * again (even a 202). A copy that arrives while the first is still running waits for it (up to
+ * `IN_PROGRESS_WAIT_MS`) and gets the same response; only a first run slower than that makes the copy a
+ * 409 to retry later.
  * Keys are scoped by org and operation, so two orgs (or two endpoints) can use the same key.
  */
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
@@ -39,10 +41,18 @@ export async function runIdempotent<T>(call: IdempotentCall<T>): Promise<T> {
     async (_payload: { orgId: string; operation: string; key: string; body: unknown }) => call.run(),
     { persistenceStore, config: idempotencyConfig, keyPrefix: 'leadrouter' },
   );
-  return (await wrapped({
-    orgId: call.orgId,
-    operation: call.operation,
-    key: call.key,
-    body: call.body,
-  })) as T;
+  const payload = { orgId: call.orgId, operation: call.operation, key: call.key, body: call.body };
+  const waitUntil = Date.now() + IN_PROGRESS_WAIT_MS;
+  for (let pause = 25; ; pause = Math.min(pause * 2, 400)) {
+    try {
+      return (await wrapped(payload)) as T;
+    } catch (error) {
+      const inProgress = (error as Error | null)?.name === 'IdempotencyAlreadyInProgressError';
+      if (!inProgress || Date.now() + pause > waitUntil) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
 }
+
+/** How long a concurrent copy waits for the first request with its key to finish (then: 409). */
+const IN_PROGRESS_WAIT_MS = 5_000;
