@@ -8,7 +8,8 @@
  *     and has capacity — caps and quotas bind an admin too — and assign them with reason `manual`; the
  *     lead's trace becomes the admin's decision (tier and reason `manual`).
  *  3. No names: the campaign's rule chooses (never a previous holder; a static recipient that held it
- *     is skipped, not required), with the holders' capacity returned first. Nobody eligible → 409 and nothing changes (the transaction rolls back).
+ *     is skipped, not required), with the holders' capacity returned first. Its rotation picks carry
+ *     reason `manual` (the trace keeps the rule's tiers), as decay's carry `decay_reassign`. Nobody eligible → 409 and nothing changes (the transaction rolls back).
  */
 import {
   endAssignments,
@@ -133,6 +134,8 @@ async function assignByRule(db: Db, lead: LeadRow, now: Date) {
     campaign,
     now,
     endOpen: { endReason: 'manual' },
+    // Like decay's `decay_reassign`: the rule chose whom, an admin's reassignment is why.
+    reasonOverride: 'manual',
     eventType: 'lead.reassigned',
     onlyIfAssigned: true,
   });

@@ -271,6 +271,7 @@ describe('allocation engine', () => {
     const byRule = await api.post(`/api/leads/${lead.id}/reassign`, {});
     expect(byRule.status).toBe(200);
     const chosen = byRule.body.assignments[0].recipientId;
+    expect(byRule.body.assignments[0].reason).toBe('manual');
     expect([a!.id, b!.id]).toContain(chosen);
     expect(chosen).not.toBe(holder); // never a previous holder
     const detail = await api.lead(lead.id);
