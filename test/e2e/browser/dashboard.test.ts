@@ -3,6 +3,8 @@
  * live, forms write through the API, the campaign simulator answers, a dropped WebSocket catches up,
  * and every page passes axe without serious violations. Screenshots land in test-results/screenshots.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, startTestStack, uniquePhone, type TestStack } from '../../support/stack.js';
@@ -604,8 +606,10 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       expect(violations, `${name}: ${JSON.stringify(violations, null, 2)}`).toEqual([]);
     }
     console.info('[browser] serious/critical axe violations per page:', report);
+  }, 150_000);
 
-    // A phone.
+  /** A phone (390 × 844) signed in with the admin token, and how to open a page on it. */
+  async function openPhone() {
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },
       deviceScaleFactor: 1,
@@ -617,17 +621,185 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       stack.adminToken,
     );
     const mobile = await phone.newPage();
-    await mobile.goto(`${stack.url}/#/leads`);
-    // The indicator's state, not its visibility (the phone layout may tuck it away); a first attempt
-    // that times out on a loaded machine is retried with backoff, hence the generous wait.
-    await mobile.locator('.conn[data-state="live"]').waitFor({ state: 'attached', timeout: 60_000 });
-    await mobile.locator('tr.lead-row').first().waitFor();
-    const overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    await screenshot(mobile, 'leads-phone', { docs: true });
-    expect(await seriousA11yViolations(mobile)).toEqual([]);
-    await phone.close();
-    expect(overflow).toBeLessThanOrEqual(0);
+    mobile.on('pageerror', (error) => console.error('[phone page error]', error));
+    const open = async (hash: string) => {
+      await mobile.goto(`${stack.url}/${hash}`);
+      // The indicator's state, not its visibility (the phone layout may tuck it away); a first attempt
+      // that times out on a loaded machine is retried with backoff, hence the generous wait.
+      await mobile.locator('.conn[data-state="live"]').waitFor({ state: 'attached', timeout: 60_000 });
+      await mobile.locator('main h1').waitFor();
+      await mobile.waitForLoadState('networkidle');
+    };
+    /** How far the page is wider than the screen (0 or less: no sideways scrolling). */
+    const overflow = () => mobile.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    return { phone, mobile, open, overflow };
+  }
+
+  it('on a phone every page fits the screen and passes axe, empty tables included', async () => {
+    const { phone, mobile, open, overflow } = await openPhone();
+    try {
+      const pages: [string, string][] = [
+        ['#/leads', 'leads'],
+        ['#/recipients', 'recipients'],
+        ['#/campaigns/solar', 'campaigns-editor'],
+        ['#/orders', 'orders-list'],
+        ['#/orders?status=filled', 'orders-empty'], // no filled order: an empty table
+        ['#/imports', 'imports-empty'], // no scheduled import yet: an empty table
+        ['#/analytics', 'analytics'],
+        ['#/system', 'system'],
+      ];
+      const report: Record<string, { overflow: number; axe: number }> = {};
+      for (const [hash, name] of pages) {
+        await open(hash);
+        if (name === 'leads') {
+          await mobile.locator('tr.lead-row').first().waitFor();
+          await screenshot(mobile, 'leads-phone', { docs: true });
+        } else await screenshot(mobile, `${name}-phone`);
+        const violations = await seriousA11yViolations(mobile);
+        report[name] = { overflow: await overflow(), axe: violations.length };
+        expect(violations, `${name}: ${JSON.stringify(violations, null, 2)}`).toEqual([]);
+      }
+      console.info('[browser] phone: overflow (px) and serious axe violations per page:', report);
+      expect(Object.entries(report).filter(([, r]) => r.overflow > 0)).toEqual([]);
+    } finally {
+      await phone.close();
+    }
   }, 150_000);
+
+  it('on a phone chart labels neither overlap nor get cut', async () => {
+    const { phone, mobile, open } = await openPhone();
+    try {
+      await open('#/analytics');
+      await mobile.locator('#a-contact').waitFor();
+      const problems = await mobile.evaluate(() => {
+        const overlapping: string[] = [];
+        for (const svg of Array.from(document.querySelectorAll('svg.chart-svg'))) {
+          const labels = Array.from(svg.querySelectorAll('text.chart-axis[text-anchor="middle"]')).map(
+            (t) => ({
+              text: t.textContent ?? '',
+              box: t.getBoundingClientRect(),
+            }),
+          );
+          for (let i = 0; i < labels.length; i++)
+            for (let j = i + 1; j < labels.length; j++) {
+              const [a, b] = [labels[i]!.box, labels[j]!.box];
+              if (a.right > b.left + 0.5 && b.right > a.left + 0.5 && a.bottom > b.top && b.bottom > a.top)
+                overlapping.push(`${labels[i]!.text} / ${labels[j]!.text}`);
+            }
+        }
+        const cut = Array.from(document.querySelectorAll<HTMLElement>('.funnel-label, .barlist-label'))
+          .filter((el) => el.scrollWidth > el.clientWidth + 1)
+          .map((el) => el.textContent);
+        const contact = Array.from(
+          document.querySelectorAll('#a-contact ~ figure text.chart-axis[text-anchor="middle"]'),
+        ).map((t) => Array.from(t.querySelectorAll('tspan'), (line) => line.textContent).join(' '));
+        return { overlapping, cut, contact };
+      });
+      await screenshot(mobile, 'analytics-phone', { fullPage: true });
+      expect(problems.overlapping).toEqual([]);
+      expect(problems.cut).toEqual([]);
+      // Every bucket of "Time to first contact" keeps its label (broken over two lines where needed).
+      expect(problems.contact).toEqual(['< 5 min', '5–15 min', '15–60 min', '1–4 h', '4–24 h', '> 1 day']);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('on a phone the forms fit their dialogs, with a margin round them', async () => {
+    const { phone, mobile, open } = await openPhone();
+    /** The open dialog's margins, and any control reaching past its content box. */
+    const fit = () =>
+      mobile.evaluate(() => {
+        const dialog = document.querySelector('dialog[open]')!;
+        const content = dialog.querySelector<HTMLElement>('.dialog-content')!;
+        const box = dialog.getBoundingClientRect();
+        const inner = content.getBoundingClientRect();
+        const outside = Array.from(dialog.querySelectorAll<HTMLElement>('input, select, button, label, p'))
+          .filter((el) => {
+            const r = el.getBoundingClientRect();
+            return r.width > 1 && (r.left < inner.left - 0.5 || r.right > inner.right + 0.5);
+          })
+          .map((el) => el.getAttribute('aria-label') ?? el.outerHTML.slice(0, 80));
+        return {
+          left: box.left,
+          right: window.innerWidth - box.right,
+          top: box.top,
+          bottom: window.innerHeight - box.bottom,
+          sideways: content.scrollWidth - content.clientWidth,
+          outside,
+        };
+      });
+    try {
+      for (const [hash, title] of [
+        ['#/recipients/new', 'Add recipient'],
+        ['#/orders/new', 'New order'],
+        ['#/imports/new', 'New import'],
+      ] as const) {
+        await open(hash);
+        const dialog = mobile.getByRole('dialog', { name: title });
+        await dialog.waitFor();
+        if (title === 'Add recipient') {
+          await dialog.getByLabel('Only during set hours').check();
+          const until = dialog.getByLabel('Wednesday until');
+          // Room for "09:00 AM" and the picker's icon.
+          expect((await until.boundingBox())!.width).toBeGreaterThanOrEqual(100);
+        }
+        await screenshot(mobile, `dialog-${title.toLowerCase().replace(/ /g, '-')}-phone`);
+        const f = await fit();
+        expect(f.outside, title).toEqual([]);
+        expect(f.sideways, title).toBe(0);
+        expect(f.left, title).toBeGreaterThanOrEqual(8);
+        expect(Math.abs(f.left - f.right), title).toBeLessThanOrEqual(1);
+        expect(f.top, title).toBeGreaterThanOrEqual(8);
+        expect(f.bottom, title).toBeGreaterThanOrEqual(8);
+        expect(await seriousA11yViolations(mobile), title).toEqual([]);
+      }
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('the Imports page with a scheduled import passes axe, on a desktop and on a phone', async () => {
+    // Prepare: a published CSV served by this test, read once a day, run once now.
+    const csvServer = createServer((_req, res) => {
+      res
+        .writeHead(200, { 'content-type': 'text/csv' })
+        .end(`phone,first_name,last_name,state\n${uniquePhone()},Sheet,Row,CA\n`);
+    });
+    await new Promise<void>((resolve) => csvServer.listen(0, '127.0.0.1', resolve));
+    const { port } = csvServer.address() as AddressInfo;
+    const { phone, mobile, open } = await openPhone();
+    try {
+      const created = await api.post('/api/imports', {
+        name: 'Partner sheet',
+        kind: 'csv_url',
+        url: `http://127.0.0.1:${port}/leads.csv`,
+        campaign: 'default',
+        schedule: 'rate(1 day)',
+      });
+      expect(created.status, created.text).toBe(201);
+      const run = await api.post(`/api/imports/${created.body.id as string}/run`);
+      expect(run.body).toMatchObject({ status: 'succeeded', imported: 1 });
+
+      // Assess: each button's name starts with what it shows, then says which import.
+      await openLive('#/imports');
+      await page.getByRole('button', { name: 'Run now: Partner sheet', exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Pause: Partner sheet', exact: true }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await screenshot(page, 'imports-scheduled');
+      const desktop = await seriousA11yViolations(page);
+      expect(desktop, JSON.stringify(desktop, null, 2)).toEqual([]);
+
+      await open('#/imports');
+      await mobile.getByRole('button', { name: 'Run now: Partner sheet', exact: true }).waitFor();
+      await screenshot(mobile, 'imports-scheduled-phone');
+      const onPhone = await seriousA11yViolations(mobile);
+      expect(onPhone, JSON.stringify(onPhone, null, 2)).toEqual([]);
+    } finally {
+      await phone.close();
+      await new Promise((resolve) => csvServer.close(resolve));
+    }
+  });
 });
 
 if (browserTestsSkipped) {

@@ -57,6 +57,25 @@ function niceMax(max: number): number {
   return [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((top) => top >= max) ?? magnitude * 10;
 }
 
+/** About how wide `text` is in the axis font (11 px): the chart decides its labels' layout before drawing. */
+function approxTextWidth(text: string): number {
+  return text.length * 6.2;
+}
+
+/**
+ * An axis label in at most two lines that fit `room` pixels: as is when it fits, else broken at the
+ * space nearest its middle ("15–60 min" → "15–60", "min"), else as is (the caller then labels fewer
+ * bars).
+ */
+export function axisLabelLines(label: string, room: number): string[] {
+  if (approxTextWidth(label) <= room) return [label];
+  const spaces = [...label.matchAll(/ /g)].map((m) => m.index);
+  if (spaces.length === 0) return [label];
+  const middle = label.length / 2;
+  const at = spaces.reduce((best, i) => (Math.abs(i - middle) < Math.abs(best - middle) ? i : best));
+  return [label.slice(0, at), label.slice(at + 1)];
+}
+
 /** Vertical bars over time (or any ordered categories); `tickEvery` labels every n-th bar. */
 export function ColumnChart(props: {
   title: string;
@@ -67,16 +86,27 @@ export function ColumnChart(props: {
 }) {
   const { data } = props;
   const [ref, width] = useWidth<HTMLElement>(640);
-  const height = 220;
   const pad = { top: 12, right: 8, bottom: 28, left: 36 };
   const max = niceMax(Math.max(0, ...data.map((d) => d.value)));
   const innerW = width - pad.left - pad.right;
-  const innerH = height - pad.top - pad.bottom;
   const slot = data.length ? innerW / data.length : innerW;
   const barW = Math.max(1, slot * 0.7);
-  // Room for a label every ~56 px.
-  const tickEvery =
+  // Room for a label every ~56 px; labels wider than their room break into two lines, and where even
+  // that does not fit (a phone), fewer bars are labelled rather than labels overlapping.
+  let tickEvery =
     props.tickEvery ?? Math.max(1, Math.ceil(data.length / Math.max(2, Math.floor(innerW / 56))));
+  const linesAt = (every: number) =>
+    data.map((d, i) => (i % every === 0 ? axisLabelLines(d.label, slot * every - 6) : []));
+  let labelLines = linesAt(tickEvery);
+  while (
+    tickEvery < data.length &&
+    labelLines.some((lines) => lines.some((l) => approxTextWidth(l) > slot * tickEvery - 6))
+  )
+    labelLines = linesAt(++tickEvery);
+  const twoLines = labelLines.some((lines) => lines.length > 1);
+  if (twoLines) pad.bottom += 13;
+  const height = 220 + (twoLines ? 13 : 0);
+  const innerH = height - pad.top - pad.bottom;
   const total = data.reduce((a, d) => a + d.value, 0);
   const peak = data.reduce<Datum | undefined>(
     (best, d) => (!best || d.value > best.value ? d : best),
@@ -124,11 +154,18 @@ export function ColumnChart(props: {
             },
             h('title', null, `${d.label}: ${d.value}`),
           ),
-          i % tickEvery === 0
+          labelLines[i]!.length
             ? h(
                 'text',
-                { x: x + barW / 2, y: height - 8, class: 'chart-axis', 'text-anchor': 'middle' },
-                d.label,
+                {
+                  x: x + barW / 2,
+                  y: height - 8 - (labelLines[i]!.length - 1) * 13,
+                  class: 'chart-axis',
+                  'text-anchor': 'middle',
+                },
+                labelLines[i]!.map((line, j) =>
+                  h('tspan', { key: j, x: x + barW / 2, dy: j === 0 ? 0 : 13 }, line),
+                ),
               )
             : null,
         );

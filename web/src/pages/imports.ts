@@ -62,7 +62,8 @@ export function ImportsPage({ route }: { route: Route }) {
     h(ErrorNote, { error: imports.error ?? error }),
     h(
       'div',
-      { class: 'table-scroll' },
+      // Focusable: on a phone the table scrolls sideways, and a keyboard must be able to scroll it too.
+      { class: 'table-scroll', tabIndex: 0, role: 'region', 'aria-label': 'Imports table' },
       h(
         'table',
         { class: 'table imports-table' },
@@ -100,6 +101,8 @@ export function ImportsPage({ route }: { route: Route }) {
           null,
           items.map((imp) => {
             const run = imp.lastRun;
+            const runLabel = busy === `run:${imp.id}` ? 'Running…' : 'Run now';
+            const toggleLabel = imp.active ? 'Pause' : 'Resume';
             return h(
               'tr',
               { key: imp.id, 'data-import-id': imp.id },
@@ -141,10 +144,11 @@ export function ImportsPage({ route }: { route: Route }) {
                       type: 'button',
                       class: 'button small',
                       disabled: busy !== null,
-                      'aria-label': `Run ${imp.name} now`,
+                      // The name starts with what the button shows, then says which import.
+                      'aria-label': `${runLabel}: ${imp.name}`,
                       onClick: () => void act(imp, 'run'),
                     },
-                    busy === `run:${imp.id}` ? 'Running…' : 'Run now',
+                    runLabel,
                   ),
                   h(
                     'button',
@@ -152,10 +156,10 @@ export function ImportsPage({ route }: { route: Route }) {
                       type: 'button',
                       class: 'button small ghost',
                       disabled: busy !== null,
-                      'aria-label': `${imp.active ? 'Pause' : 'Resume'} ${imp.name}`,
+                      'aria-label': `${toggleLabel}: ${imp.name}`,
                       onClick: () => void act(imp, 'toggle'),
                     },
-                    imp.active ? 'Pause' : 'Resume',
+                    toggleLabel,
                   ),
                 ),
               ),

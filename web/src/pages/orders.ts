@@ -119,7 +119,8 @@ export function OrdersPage({ route }: { route: Route }) {
     ),
     h(
       'div',
-      { class: 'table-scroll' },
+      // Focusable: on a phone the table scrolls sideways, and a keyboard must be able to scroll it too.
+      { class: 'table-scroll', tabIndex: 0, role: 'region', 'aria-label': 'Orders table' },
       h(
         'table',
         { class: 'table orders-table' },
