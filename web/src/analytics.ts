@@ -1,124 +1,89 @@
 /**
- * Analytics computed in the browser from pages of `/api/leads` and `/api/assignments`. Pure functions
- * of their inputs (and `now`), so what a chart shows is easy to check by hand.
+ * What the Analytics page adds to `GET /api/analytics` (which counts over every lead and assignment of
+ * the window in PostgreSQL): the window it asks for, and the labels its charts show. Pure functions of
+ * their inputs (and `now`), so what a chart shows is easy to check by hand.
  */
-import type { Assignment, Lead, LeadStatus } from './types.js';
 import type { Datum } from './components/charts.js';
+import type { AnalyticsSummary, LeadStatus } from './types.js';
+
+export type Range = '24h' | '7d';
+export type Bucket = AnalyticsSummary['bucket'];
 
 const HOUR = 3_600_000;
 
-/** Counts per time bucket from `since` to `now`, oldest first; labels in the viewer's local time. */
-export function perBucket(
-  times: string[],
-  since: Date,
+/** How far `tz`'s wall clock is ahead of UTC at `at`, in ms (negative west of Greenwich). */
+export function zoneOffsetMs(at: Date, tz: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(at);
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(
+    get('year'),
+    get('month') - 1,
+    get('day'),
+    get('hour') % 24,
+    get('minute'),
+    get('second'),
+  );
+  return wall - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** The midnight in `tz` that starts the day `daysBack` days before `at`'s day there. */
+export function startOfDay(at: Date, tz: string, daysBack = 0): Date {
+  const wallNow = new Date(at.getTime() + zoneOffsetMs(at, tz));
+  const midnight = Date.UTC(wallNow.getUTCFullYear(), wallNow.getUTCMonth(), wallNow.getUTCDate() - daysBack);
+  // The instant whose wall clock reads that midnight: the offset at a first guess, then at the answer
+  // (they differ when a clock change lies between the two).
+  const guess = midnight - zoneOffsetMs(new Date(midnight), tz);
+  return new Date(midnight - zoneOffsetMs(new Date(guess), tz));
+}
+
+/**
+ * The window of a range: the last 24 hours by hour, or today and the six days before it by day (days
+ * starting at midnight in `tz`, so that every bar is a whole calendar day but today's).
+ */
+export function analyticsWindow(
+  range: Range,
   now: Date,
-  bucketMs: number,
-  label: (d: Date) => string,
-): Datum[] {
-  const start = Math.floor(since.getTime() / bucketMs) * bucketMs;
-  const n = Math.max(1, Math.ceil((now.getTime() - start) / bucketMs));
-  const counts = new Array<number>(n).fill(0);
-  for (const t of times) {
-    const i = Math.floor((new Date(t).getTime() - start) / bucketMs);
-    if (i >= 0 && i < n) counts[i]! += 1;
-  }
-  return counts.map((value, i) => ({ label: label(new Date(start + i * bucketMs)), value }));
+  tz: string,
+): { since: Date; until: Date; bucket: Bucket } {
+  if (range === '24h') return { since: new Date(now.getTime() - 24 * HOUR), until: now, bucket: 'hour' };
+  return { since: startOfDay(now, tz, 6), until: now, bucket: 'day' };
 }
 
-export function hourLabel(d: Date): string {
-  return `${String(d.getHours()).padStart(2, '0')}:00`;
+export const FUNNEL_LABELS: Record<AnalyticsSummary['funnel'][number]['stage'], string> = {
+  received: 'Received',
+  delivered: 'Delivered to a recipient',
+  contacted: 'Contacted',
+  won: 'Won',
+};
+
+/** A per-bucket series as chart data, each bucket labelled by `label` (an hour or a day). */
+export function seriesData(series: { at: string; count: number }[], label: (iso: string) => string): Datum[] {
+  return series.map((b) => ({ label: label(b.at), value: b.count }));
 }
 
-export function dayLabel(d: Date): string {
-  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric' });
-}
-
-/** Days are bucketed at local midnight, not at UTC's. */
-export function perLocalDay(times: string[], since: Date, now: Date): Datum[] {
-  const days: { start: number; label: string; value: number }[] = [];
-  const d = new Date(since);
-  d.setHours(0, 0, 0, 0);
-  while (d.getTime() <= now.getTime()) {
-    days.push({ start: d.getTime(), label: dayLabel(d), value: 0 });
-    d.setDate(d.getDate() + 1);
-  }
-  for (const t of times) {
-    const ms = new Date(t).getTime();
-    for (let i = days.length - 1; i >= 0; i--) {
-      if (ms >= days[i]!.start) {
-        days[i]!.value += 1;
-        break;
-      }
-    }
-  }
-  return days.map(({ label, value }) => ({ label, value }));
-}
-
-export function countBy<T>(items: T[], key: (item: T) => string | null | undefined): Datum[] {
-  const counts = new Map<string, number>();
-  for (const item of items) {
-    const k = key(item);
-    if (k) counts.set(k, (counts.get(k) ?? 0) + 1);
-  }
-  return [...counts]
+/** Counts by label, largest first, zeros left out. */
+export function rankedData(entries: [string, number][]): Datum[] {
+  return entries
+    .filter(([, value]) => value > 0)
     .map(([label, value]) => ({ label, value }))
     .sort((a, b) => b.value - a.value || a.label.localeCompare(b.label));
 }
 
-const REACHED_ASSIGNED: LeadStatus[] = [
-  'assigned',
-  'sold',
-  'contacted',
-  'qualified',
-  'won',
-  'lost',
-  'stale',
-  'returned',
-];
-const REACHED_CONTACTED: LeadStatus[] = ['contacted', 'qualified', 'won', 'lost'];
-
-/**
- * How far leads got, by their current status. `lost` counts as contacted (it is only reachable from
- * contacted or qualified); `returned` counts as delivered; qualified is not a stage because `won` may
- * skip it.
- */
-export function funnel(leads: Pick<Lead, 'status'>[]): Datum[] {
-  const count = (statuses: LeadStatus[]) => leads.filter((l) => statuses.includes(l.status)).length;
-  return [
-    { label: 'Received', value: leads.length },
-    { label: 'Delivered to a recipient', value: count(REACHED_ASSIGNED) },
-    { label: 'Contacted', value: count(REACHED_CONTACTED) },
-    { label: 'Won', value: count(['won']) },
-  ];
-}
-
-export function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
-}
-
-export const CONTACT_BUCKETS: { label: string; maxMs: number }[] = [
-  { label: '< 5 min', maxMs: 5 * 60_000 },
-  { label: '5–15 min', maxMs: 15 * 60_000 },
-  { label: '15–60 min', maxMs: HOUR },
-  { label: '1–4 h', maxMs: 4 * HOUR },
-  { label: '4–24 h', maxMs: 24 * HOUR },
-  { label: '> 1 day', maxMs: Infinity },
-];
-
-export function contactHistogram(durationsMs: number[]): Datum[] {
-  const counts = CONTACT_BUCKETS.map((b) => ({ label: b.label, value: 0 }));
-  for (const d of durationsMs) {
-    const i = CONTACT_BUCKETS.findIndex((b) => d < b.maxMs);
-    counts[i === -1 ? counts.length - 1 : i]!.value += 1;
-  }
-  return counts;
-}
-
-/** Assignments made in the window, current or since ended. */
-export function recipientAssignments(assignments: Assignment[], since: Date): Assignment[] {
-  return assignments.filter((a) => new Date(a.assignedAt) >= since);
+/** Leads by current status, with the dashboard's status labels. */
+export function statusData(
+  byStatus: Partial<Record<LeadStatus, number>>,
+  labels: Record<LeadStatus, string>,
+): Datum[] {
+  return rankedData(
+    (Object.entries(byStatus) as [LeadStatus, number][]).map(([s, n]) => [labels[s] ?? s, n]),
+  );
 }

@@ -5,6 +5,13 @@ import { ApiError, createApi } from './api.js';
 import type { AppConfig } from './config.js';
 import { FEATURE_ROUTES, loadFeatures, type Features } from './features.js';
 import { AppContext, useApp, useConnectionState } from './context.js';
+import {
+  deviceTimeZone,
+  onTimeZoneChoice,
+  setTimeZoneChoice,
+  timeZoneChoice,
+  type TimeZoneChoice,
+} from './format.js';
 import { LiveConnection, type ConnectionState } from './live.js';
 import { AnalyticsPage } from './pages/analytics.js';
 import { CampaignsPage } from './pages/campaigns.js';
@@ -91,6 +98,9 @@ function SignedIn({
 function Shell() {
   const route = useRoute();
   const { signOut, features } = useApp();
+  // Every time on every page follows the chosen zone: a change renders the whole shell again.
+  const [zone, setZone] = useState(timeZoneChoice);
+  useEffect(() => onTimeZoneChoice(setZone), []);
   const nav = NAV.filter((n) => !n.needs || features.has(n.needs));
   const available = nav.some((n) => n.page === route.page);
   useEffect(() => {
@@ -150,10 +160,33 @@ function Shell() {
         'div',
         { class: 'topbar-end' },
         h(ConnectionIndicator, null),
+        h(TimeZoneSelect, { value: zone }),
         h('button', { type: 'button', class: 'button ghost small', onClick: () => signOut() }, 'Sign out'),
       ),
     ),
     h('main', { id: 'main', class: 'main', tabIndex: -1 }, page),
+  );
+}
+
+/** "Times in: New York (ET) | this device". */
+function TimeZoneSelect({ value }: { value: TimeZoneChoice }) {
+  const device = deviceTimeZone();
+  return h(
+    'div',
+    { class: 'tz' },
+    h('label', { for: 'tz-select', class: 'tz-label' }, 'Times in'),
+    h(
+      'select',
+      {
+        id: 'tz-select',
+        class: 'select tz-select',
+        value,
+        title: value === 'device' ? device.replace(/_/g, ' ') : 'America/New_York',
+        onChange: (e: Event) => setTimeZoneChoice((e.target as HTMLSelectElement).value as TimeZoneChoice),
+      },
+      h('option', { value: 'new_york' }, 'New York (ET)'),
+      h('option', { value: 'device' }, 'This device'),
+    ),
   );
 }
 

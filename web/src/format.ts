@@ -1,15 +1,76 @@
 /** How values read on screen. Codes stay codes in the API; labels live here only. */
 import type { LeadStatus } from './types.js';
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit', second: '2-digit' });
-const shortTimeFmt = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, {
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
-const fullFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+/**
+ * The zone every time is shown in: New York by default (the business runs on Eastern time), or this
+ * device's, as the viewer chooses in the header. Kept in localStorage; a change re-renders the shell.
+ */
+export type TimeZoneChoice = 'new_york' | 'device';
+export const BUSINESS_TIME_ZONE = 'America/New_York';
+const TZ_KEY = 'leadrouter.timeZone';
+
+function readChoice(): TimeZoneChoice {
+  try {
+    return localStorage.getItem(TZ_KEY) === 'device' ? 'device' : 'new_york';
+  } catch {
+    return 'new_york';
+  }
+}
+
+let choice: TimeZoneChoice = readChoice();
+const zoneListeners = new Set<(c: TimeZoneChoice) => void>();
+
+export function timeZoneChoice(): TimeZoneChoice {
+  return choice;
+}
+
+export function setTimeZoneChoice(next: TimeZoneChoice): void {
+  if (next === choice) return;
+  choice = next;
+  try {
+    localStorage.setItem(TZ_KEY, next);
+  } catch {
+    // Private mode without storage: the choice lasts for this page.
+  }
+  for (const l of zoneListeners) l(next);
+}
+
+export function onTimeZoneChoice(listener: (c: TimeZoneChoice) => void): () => void {
+  zoneListeners.add(listener);
+  return () => zoneListeners.delete(listener);
+}
+
+export function deviceTimeZone(): string {
+  return new Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** The IANA zone times are shown in now. */
+export function displayTimeZone(): string {
+  return choice === 'device' ? deviceTimeZone() : BUSINESS_TIME_ZONE;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+/** A formatter for the zone shown now (made once per zone and style). */
+function fmt(style: string, opts: Intl.DateTimeFormatOptions, locale?: string): Intl.DateTimeFormat {
+  const timeZone = displayTimeZone();
+  const key = `${timeZone}|${style}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { ...opts, timeZone });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+const timeFmt = () => fmt('time', { hour: 'numeric', minute: '2-digit', second: '2-digit' });
+const shortTimeFmt = () => fmt('short', { hour: 'numeric', minute: '2-digit' });
+const dateTimeFmt = () =>
+  fmt('datetime', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+/** With the zone's abbreviation ("EST", "GMT+9"): a full timestamp says which clock it is on. */
+const fullFmt = () => fmt('full', { dateStyle: 'medium', timeStyle: 'long' });
+/** The calendar day in the zone shown, to tell today from other days. */
+const dayKey = (d: Date) =>
+  fmt('day', { year: 'numeric', month: '2-digit', day: '2-digit' }, 'en-CA').format(d);
 const numberFmt = new Intl.NumberFormat();
 
 /** Today's times as a clock, older ones with their date. */
@@ -17,7 +78,7 @@ export function formatTime(iso: string | null | undefined, now = new Date()): st
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
-  return d.toDateString() === now.toDateString() ? timeFmt.format(d) : dateTimeFmt.format(d);
+  return dayKey(d) === dayKey(now) ? timeFmt().format(d) : dateTimeFmt().format(d);
 }
 
 /** For narrow columns: minutes only. */
@@ -25,7 +86,17 @@ export function formatShortTime(iso: string | null | undefined, now = new Date()
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '—';
-  return d.toDateString() === now.toDateString() ? shortTimeFmt.format(d) : dateTimeFmt.format(d);
+  return dayKey(d) === dayKey(now) ? shortTimeFmt().format(d) : dateTimeFmt().format(d);
+}
+
+/** An hour of a chart ("14:00"), in the zone shown. */
+export function formatHour(iso: string): string {
+  return fmt('hour', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+}
+
+/** A day of a chart ("Mon 5"), in the zone shown. */
+export function formatDay(iso: string): string {
+  return fmt('weekday', { weekday: 'short', day: 'numeric' }).format(new Date(iso));
 }
 
 /** US numbers as people write them; anything else as stored. */
@@ -38,7 +109,7 @@ export function formatPhone(e164: string | null | undefined): string {
 export function formatFull(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? '—' : fullFmt.format(d);
+  return Number.isNaN(d.getTime()) ? '—' : fullFmt().format(d);
 }
 
 export function formatNumber(n: number | null | undefined): string {

@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type * as api from '../../functions/api/schemas.js';
 import type { LeadStatus } from '../../functions/domain/types.js';
+import type { analytics } from '../../functions/usecases/analytics.js';
 
 export type { LeadStatus };
 export type Lead = z.output<typeof api.Lead>;
@@ -64,6 +65,8 @@ export interface Stats {
 export type SimulationResult = z.output<typeof api.SimulationResults>['results'][number];
 export type SimulationOverrides = NonNullable<z.input<typeof api.Simulate>['overrides']>;
 export type ReassignResult = z.output<typeof api.ReassignResult>;
+/** `GET /api/analytics`: counts over every lead and assignment of a window, computed by the server. */
+export type AnalyticsSummary = Awaited<ReturnType<typeof analytics>>;
 
 /*
  * Shapes of routes whose schemas live in their route files (functions/api/routes/orders.ts, imports.ts,

@@ -608,6 +608,95 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     console.info('[browser] serious/critical axe violations per page:', report);
   }, 150_000);
 
+  it('Analytics asks the server once per period and shows every lead of it, following live leads', async () => {
+    const calls: URL[] = [];
+    const onRequest = (r: { url(): string }) => {
+      const url = new URL(r.url());
+      if (url.pathname.startsWith('/api/')) calls.push(url);
+    };
+    page.on('request', onRequest);
+    try {
+      const analyticsCalls = () => calls.filter((u) => u.pathname === '/api/analytics');
+      await openLive('#/analytics');
+      await page.locator('#a-contact').waitFor();
+      await page.waitForLoadState('networkidle');
+      // One answer from the server: no paging through leads, assignments or lead details.
+      expect(analyticsCalls()).toHaveLength(1);
+      expect(calls.filter((u) => /^\/api\/(leads|assignments)/.test(u.pathname))).toEqual([]);
+      expect(analyticsCalls()[0]!.searchParams.get('bucket')).toBe('hour');
+      expect(analyticsCalls()[0]!.searchParams.get('tz')).toBe('America/New_York');
+      expect(await page.getByText(/records; the charts show the newest/).count()).toBe(0);
+
+      // Every lead of the test is from today: the week counts them all, in seven day buckets.
+      await page.getByRole('button', { name: 'Last 7 days' }).click();
+      await page.getByRole('heading', { name: 'Leads received per day' }).waitFor();
+      expect(analyticsCalls()).toHaveLength(2);
+      expect(analyticsCalls()[1]!.searchParams.get('bucket')).toBe('day');
+      const total = (await api.get('/api/stats')).body.leads.total as number;
+      const received = page.locator('.stat', { hasText: 'Leads received' }).locator('.stat-value');
+      expect(await received.textContent()).toBe(total.toLocaleString('en-US'));
+      const perDay = page.locator('section[aria-labelledby="a-received"] .chart-data tbody tr');
+      expect(await perDay.count()).toBe(7);
+
+      // Three leads arrive: the totals follow, refreshed once or twice rather than per event.
+      for (let i = 0; i < 3; i++)
+        await api.postLead({ first_name: `Chart${i}`, last_name: 'Live', phone: uniquePhone(), state: 'CA' });
+      await expect
+        .poll(() => received.textContent(), { timeout: 15_000 })
+        .toBe((total + 3).toLocaleString('en-US'));
+      expect(analyticsCalls().length - 2).toBeLessThanOrEqual(2);
+    } finally {
+      page.off('request', onRequest);
+    }
+  });
+
+  it('times show in New York time by default, or in this device’s zone when chosen, and the choice is kept', async () => {
+    const lead = (
+      (await api.get('/api/leads?limit=1')).body.items as { id: string; receivedAt: string }[]
+    )[0]!;
+    const tokyo = await browser.newContext({ viewport: VIEWPORT, timezoneId: 'Asia/Tokyo', locale: 'en-US' });
+    await tokyo.addInitScript(
+      (token: string) => localStorage.setItem('leadrouter.adminToken', token),
+      stack.adminToken,
+    );
+    const tab = await tokyo.newPage();
+    /** The hour (0–23) of the lead's receipt on a zone's clock. */
+    const hourIn = (timeZone: string) =>
+      Number(
+        new Intl.DateTimeFormat('en-US', { timeZone, hour: 'numeric', hourCycle: 'h23' }).format(
+          new Date(lead.receivedAt),
+        ),
+      ) % 12;
+    /** The hour shown (12-hour clock, as en-US shows it) and the zone it names. */
+    const shown = async () => {
+      const text = (await tab.locator('dt:text-is("Received") + dd').textContent()) ?? '';
+      const m = /(\d{1,2}):\d{2}:\d{2}\s?[AP]M\s(\S+)$/.exec(text);
+      return { hour: Number(m?.[1]) % 12, zone: m?.[2], text };
+    };
+    try {
+      await tab.goto(`${stack.url}/#/leads/${lead.id}`);
+      await tab.locator('dt:text-is("Received")').waitFor();
+      const select = tab.getByLabel('Times in');
+      expect(await select.inputValue()).toBe('new_york');
+      const ny = await shown();
+      expect(ny.zone, ny.text).toMatch(/^E[SD]T$/);
+      expect(ny.hour).toBe(hourIn('America/New_York'));
+
+      await select.selectOption({ label: 'This device' });
+      await expect.poll(async () => (await shown()).zone).toBe('GMT+9');
+      expect((await shown()).hour).toBe(hourIn('Asia/Tokyo'));
+
+      // Kept: a reload shows device time again.
+      await tab.reload();
+      await tab.locator('dt:text-is("Received")').waitFor();
+      expect(await tab.getByLabel('Times in').inputValue()).toBe('device');
+      expect((await shown()).zone).toBe('GMT+9');
+      expect(await seriousA11yViolations(tab)).toEqual([]);
+    } finally {
+      await tokyo.close();
+    }
+  });
+
   /** A phone (390 × 844) signed in with the admin token, and how to open a page on it. */
   async function openPhone() {
     const phone = await browser.newContext({

@@ -44,7 +44,7 @@ function DataTable({
     h(Table<Datum>, {
       columns: [labelHeader, { label: valueHeader, numeric: true }],
       rows: data,
-      rowKey: (d) => d.label,
+      rowKey: (_d, i) => i, // labels repeat (14:00 yesterday and today)
       cells: (d) => [d.label, formatNumber(d.value)],
     }),
   );
@@ -141,7 +141,7 @@ export function ColumnChart(props: {
         const x = pad.left + i * slot + (slot - barW) / 2;
         return h(
           'g',
-          { key: d.label },
+          { key: i },
           h(
             'rect',
             {
