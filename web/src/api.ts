@@ -2,6 +2,8 @@
  * The admin API over fetch: bearer token, JSON in and out, errors as `ApiError` carrying the API's
  * `{ error, message, issues }` so forms can show each problem next to its field.
  */
+import { readableIssue } from './messages.js';
+
 export interface FieldIssue {
   field: string;
   message: string;
@@ -17,9 +19,10 @@ export class ApiError extends Error {
     super(message);
   }
 
-  /** The message for one form field (`states.2` counts for `states`). */
+  /** The message for one form field (`states.2` counts for `states`), in readable words. */
   issueFor(field: string): string | undefined {
-    return this.issues.find((i) => i.field === field || i.field.startsWith(`${field}.`))?.message;
+    const issue = this.issues.find((i) => i.field === field || i.field.startsWith(`${field}.`));
+    return issue && readableIssue(field, issue.message);
   }
 }
 

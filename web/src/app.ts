@@ -181,7 +181,7 @@ function TimeZoneSelect({ value }: { value: TimeZoneChoice }) {
         id: 'tz-select',
         class: 'select tz-select',
         value,
-        title: value === 'device' ? device.replace(/_/g, ' ') : 'America/New_York',
+        title: `Times in ${value === 'device' ? device.replace(/_/g, ' ') : 'New York (America/New_York)'}`,
         onChange: (e: Event) => setTimeZoneChoice((e.target as HTMLSelectElement).value as TimeZoneChoice),
       },
       h('option', { value: 'new_york' }, 'New York (ET)'),

@@ -160,6 +160,7 @@ export interface LeadImport {
 
 export interface UploadSummary {
   runId: string;
+  status: 'running' | 'succeeded' | 'failed';
   complete: boolean;
   rows: number;
   imported: number;
@@ -167,6 +168,9 @@ export interface UploadSummary {
   badRows: number;
   bad: BadRow[];
   badTruncated: boolean;
+  error: string | null;
+  startedAt: string;
+  finishedAt: string | null;
 }
 
 export interface JobRun {

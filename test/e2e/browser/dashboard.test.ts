@@ -251,6 +251,15 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     await page.goto(`${stack.url}/#/recipients`);
     await page.getByRole('link', { name: 'Add recipient' }).click();
     const dialog = page.getByRole('dialog', { name: 'Add recipient' });
+    // The API's problems show next to their fields, in words rather than the validator's.
+    await dialog.getByLabel('Email').fill('not-an-email');
+    await dialog.getByLabel('Weight').fill('0');
+    await dialog.getByRole('button', { name: 'Add recipient' }).click();
+    await dialog.locator('#r-name-error').waitFor();
+    expect(await dialog.locator('#r-name-error').textContent()).toBe('Required');
+    expect(await dialog.locator('#r-email-error').textContent()).toBe('Not a valid email address');
+    expect(await dialog.locator('#r-weight-error').textContent()).toBe('Must be at least 1');
+    expect(await dialog.getByLabel('Name').getAttribute('aria-invalid')).toBe('true');
     await dialog.getByLabel('Name').fill('Nina Newcomer');
     await dialog.getByLabel('Email').fill('nina@example.com');
     await dialog.getByLabel('States covered').fill('ny, Texas');
@@ -277,6 +286,14 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     });
     expect((nina!.workingHours as Record<string, unknown>).sun).toBeUndefined();
     await page.locator(`[data-recipient-id="${nina!.id as string}"]`).waitFor();
+
+    // A link to a recipient that does not exist says so, with a way back.
+    await page.goto(`${stack.url}/#/recipients/00000000-0000-4000-8000-000000000000`);
+    const missing = page.getByRole('alert').filter({ hasText: 'Recipient not found.' });
+    await missing.waitFor();
+    await missing.getByRole('link', { name: 'Back to all recipients' }).click();
+    await expect.poll(() => page.url()).toMatch(/#\/recipients$/);
+    expect(await page.getByText('Recipient not found.').count()).toBe(0);
 
     // Pause from the card.
     await page.getByRole('button', { name: 'Pause Nina Newcomer' }).click();
@@ -376,6 +393,15 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     await page.goto(`${stack.url}/#/orders`);
     await page.getByRole('link', { name: 'New order' }).click();
     const form = page.getByRole('dialog', { name: 'New order' });
+    await form.getByLabel('Quantity').fill('0');
+    await form.getByRole('button', { name: 'Create and fill' }).click();
+    await form.locator('#o-name-error').waitFor();
+    expect(await form.locator('.field-error').allTextContents()).toEqual([
+      'Required',
+      'Not a valid email address',
+      'Choose at least one state',
+      'Must be at least 1',
+    ]);
     await form.getByLabel('Customer name').fill('Jane Buyer');
     await form.getByLabel('Customer email').fill('jane@example.com');
     await form.getByLabel('States').fill('California');
@@ -447,13 +473,14 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 
-  it('a CSV uploaded on the Imports page imports good rows and lists the bad ones', async () => {
+  it('a CSV uploaded on the Imports page imports good rows and lists the bad ones, also after a reload', async () => {
     await page.goto(`${stack.url}/#/imports`);
     const csv = [
-      'phone,first_name,last_name,state',
-      `${uniquePhone()},Uma,Upload,CA`,
-      `${uniquePhone()},Vic,Upload,NY`,
-      'not-a-phone,Bad,Row,CA',
+      'phone,first_name,last_name,state,email',
+      `${uniquePhone()},Uma,Upload,CA,`,
+      `${uniquePhone()},Vic,Upload,NY,`,
+      'not-a-phone,Bad,Row,CA,',
+      'not-a-phone,Many,Problems,CA,not-an-email',
     ].join('\n');
     await page
       .getByLabel('CSV file')
@@ -464,10 +491,30 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       .locator('section[aria-labelledby="upload-title"]')
       .locator('[role="status"], [role="alert"]');
     await outcome.first().waitFor({ timeout: 20_000 });
-    expect(await outcome.first().textContent()).toBe('2 imported, 0 duplicates, 1 bad of 3 rows.');
-    await page.getByText('Bad rows (1)').click();
-    expect(await page.locator('.bad-rows tbody tr').first().textContent()).toMatch(/^4?phone/);
+    expect(await outcome.first().textContent()).toBe('2 imported, 0 duplicates, 2 bad of 4 rows.');
+    // Rows, not problems: row 5 has two (phone and email), listed under it.
+    const card = page.locator('section[aria-labelledby="upload-title"]');
+    await card.getByText('Bad rows (2)').first().click();
+    const badRows = card.locator('.bad-rows').first().locator('tbody tr');
+    expect(await badRows.count()).toBe(2);
+    expect(await badRows.nth(0).textContent()).toMatch(/^4phone: /);
+    expect(await badRows.nth(1).locator('td').first().textContent()).toBe('5');
+    expect(await badRows.nth(1).locator('li').allTextContents()).toEqual([
+      expect.stringMatching(/^phone: /),
+      expect.stringMatching(/^email: /),
+    ]);
     await screenshot(page, 'imports', { docs: true });
+    expect(await seriousA11yViolations(page)).toEqual([]);
+
+    // After a reload the upload is listed with its counts and its bad rows.
+    await page.reload();
+    const recent = page.locator('section[aria-labelledby="uploads-title"] li.run').first();
+    await recent.waitFor();
+    expect(await recent.locator('.run-counts').textContent()).toBe(
+      '2 imported · 0 duplicates · 2 bad of 4 rows',
+    );
+    await recent.getByText('Bad rows (2)').click();
+    expect(await recent.locator('.bad-rows tbody tr').count()).toBe(2);
     expect(await seriousA11yViolations(page)).toEqual([]);
   });
 
@@ -600,6 +647,8 @@ describe.skipIf(browserTestsSkipped)('dashboard in a browser', () => {
       await page.locator('.conn[data-state="live"]').waitFor({ timeout: 30_000 });
       await page.locator('main h1').waitFor();
       await page.waitForLoadState('networkidle');
+      // Every menu entry fits next to the header's controls (nothing scrolled out of the menu).
+      expect(await page.locator('.nav').evaluate((nav) => nav.scrollWidth - nav.clientWidth)).toBe(0);
       await screenshot(page, name, { docs });
       const violations = await seriousA11yViolations(page);
       report[name] = violations.length;

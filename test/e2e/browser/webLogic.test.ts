@@ -1,10 +1,11 @@
 /**
  * The dashboard's pure helpers, without a browser: the Analytics window (days start at midnight in the
- * zone shown, across clock changes) and chart axis labels.
+ * zone shown, across clock changes), chart axis labels, and form messages in readable words.
  */
 import { describe, expect, it } from 'vitest';
 import { analyticsWindow, startOfDay, zoneOffsetMs } from '../../../web/src/analytics.js';
 import { axisLabelLines } from '../../../web/src/components/charts.js';
+import { readableIssue } from '../../../web/src/messages.js';
 
 describe('analytics window', () => {
   it('knows a zone’s offset on either side of a clock change', () => {
@@ -46,5 +47,34 @@ describe('chart axis labels', () => {
     expect(axisLabelLines('< 5 min', 30)).toEqual(['< 5', 'min']);
     expect(axisLabelLines('Delivered to a recipient', 60)).toEqual(['Delivered to', 'a recipient']);
     expect(axisLabelLines('Wednesday', 20)).toEqual(['Wednesday']);
+  });
+});
+
+describe('form messages', () => {
+  it('turns the validator’s words into readable ones, by field where it matters', () => {
+    const cases: [string, string, string][] = [
+      ['name', 'Too small: expected string to have >=1 characters', 'Required'],
+      ['name', 'Invalid input: expected string, received undefined', 'Required'],
+      ['name', 'Too big: expected string to have <=200 characters', 'Must be at most 200 characters'],
+      ['weight', 'Too small: expected number to be >=1', 'Must be at least 1'],
+      ['weight', 'Too big: expected number to be <=1000', 'Must be at most 1000'],
+      ['weight', 'Invalid input: expected number, received null', 'Enter a number'],
+      ['weight', 'Invalid input: expected int, received number', 'Must be a whole number'],
+      ['quota', 'Too small: expected number to be >0', 'Must be more than 0'],
+      ['requestedStates', 'Too small: expected array to have >=1 items', 'Choose at least one state'],
+      ['states', 'Too big: expected array to have <=60 items', 'At most 60 states'],
+      ['customerEmail', 'Invalid email address', 'Not a valid email address'],
+      ['url', 'Invalid URL', 'Not a valid URL'],
+      [
+        'kind',
+        'Invalid option: expected one of "google_sheet"|"csv_url"',
+        'Choose one of: google_sheet, csv_url',
+      ],
+      ['spreadsheetId', 'Invalid string: must match pattern /^x$/', 'Not in the expected format'],
+      // The domain's own words stay as they are.
+      ['states.0', 'Unknown US state "XX"', 'Unknown US state "XX"'],
+      ['campaign', 'Letters, digits, "_", "." and "-" only', 'Letters, digits, "_", "." and "-" only'],
+    ];
+    for (const [field, raw, readable] of cases) expect(readableIssue(field, raw), raw).toBe(readable);
   });
 });

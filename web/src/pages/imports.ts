@@ -190,17 +190,43 @@ export function ImportsPage({ route }: { route: Route }) {
   );
 }
 
-function BadRows({ rows, truncated }: { rows: BadRow[]; truncated?: boolean }) {
-  if (rows.length === 0) return null;
+/** Problems grouped by row, in row order: one CSV row may have several (a bad phone and a bad email). */
+function groupBadRows(bad: BadRow[]): { row: number; problems: { field: string; message: string }[] }[] {
+  const byRow = new Map<number, { field: string; message: string }[]>();
+  for (const b of bad)
+    byRow.set(b.row, [...(byRow.get(b.row) ?? []), { field: b.field, message: b.message }]);
+  return [...byRow].sort(([a], [b]) => a - b).map(([row, problems]) => ({ row, problems }));
+}
+
+/**
+ * The bad rows of a run, each with its problems. `total` is the run's count of bad rows (the API lists
+ * the problems of the first rows only, `truncated` when there are more).
+ */
+function BadRows({ bad, total, truncated }: { bad: BadRow[]; total?: number; truncated?: boolean }) {
+  const rows = groupBadRows(bad);
+  const count = Math.max(total ?? 0, rows.length);
+  if (count === 0) return null;
   return h(
     'details',
     { class: 'bad-rows' },
-    h('summary', null, `Bad rows (${rows.length}${truncated ? '+' : ''})`),
-    h(Table<BadRow>, {
-      columns: ['Row', 'Field', 'Problem'],
+    h('summary', null, `Bad rows (${formatNumber(count)})`),
+    truncated || rows.length < count
+      ? h('p', { class: 'muted small' }, `The first ${formatNumber(rows.length)} are listed.`)
+      : null,
+    h(Table<(typeof rows)[number]>, {
+      columns: ['Row', 'Problems'],
       rows,
-      rowKey: (_b, i) => i,
-      cells: (b) => [String(b.row), b.field, b.message],
+      rowKey: (r) => r.row,
+      cells: (r) => [
+        String(r.row),
+        h(
+          'ul',
+          { class: 'problems' },
+          r.problems.map((p, i) =>
+            h('li', { key: i }, h('span', { class: 'problem-field' }, p.field), `: ${p.message}`),
+          ),
+        ),
+      ],
     }),
   );
 }
@@ -288,7 +314,7 @@ function RunsDrawer({ imp, onClose }: { imp: LeadImport; onClose: () => void }) 
               r.complete ? '' : ' · continues next run',
             ),
             r.error ? h('p', { class: 'field-error' }, r.error) : null,
-            h(BadRows, { rows: r.bad }),
+            h(BadRows, { bad: r.bad, total: r.badRows }),
           ),
         ),
       ),
@@ -464,6 +490,8 @@ function ImportForm({ onClose, onCreated }: { onClose: () => void; onCreated: ()
 
 /** How often a large upload's progress is polled while the import runner finishes it. */
 const UPLOAD_POLL_MS = 2_000;
+/** Past uploads listed under the form. */
+const RECENT_UPLOADS = 10;
 
 /**
  * A one-off CSV upload: streamed by the API row by row, with per-row results. A file the API does not
@@ -482,6 +510,8 @@ function UploadCard() {
   const [error, setError] = useState<Error | null>(null);
   const [summary, setSummary] = useState<UploadSummary | null>(null);
   const [progress, setProgress] = useState<UploadSummary | null>(null);
+  /** Bumped when an upload is stored or finishes: the recent uploads list reads again. */
+  const [uploads, setUploads] = useState(0);
   const mounted = useRef(true);
   useEffect(
     () => () => {
@@ -502,6 +532,7 @@ function UploadCard() {
         file,
         'text/csv',
       );
+      setUploads((n) => n + 1);
       while (!current.complete) {
         setProgress(current);
         await new Promise((resolve) => setTimeout(resolve, UPLOAD_POLL_MS));
@@ -511,6 +542,7 @@ function UploadCard() {
       }
       setProgress(null);
       setSummary(current);
+      setUploads((n) => n + 1);
     } catch (err) {
       setProgress(null);
       setError(err as Error);
@@ -580,6 +612,60 @@ function UploadCard() {
           `${formatNumber(summary.imported)} imported, ${formatNumber(summary.duplicates)} duplicates, ${formatNumber(summary.badRows)} bad of ${formatNumber(summary.rows)} rows.`,
         )
       : null,
-    summary ? h(BadRows, { rows: summary.bad, truncated: summary.badTruncated }) : null,
+    summary
+      ? h(BadRows, { bad: summary.bad, total: summary.badRows, truncated: summary.badTruncated })
+      : null,
+    h(RecentUploads, { version: uploads }),
+  );
+}
+
+const UPLOAD_BADGE: Record<UploadSummary['status'], string> = {
+  running: RUN_BADGE.running,
+  succeeded: RUN_BADGE.succeeded,
+  failed: RUN_BADGE.failed,
+};
+
+/**
+ * Past uploads (`GET /api/leads/import`), newest first, so their results outlive the page: counts, and
+ * the bad rows of each. A server without the list shows nothing here.
+ */
+function RecentUploads({ version }: { version: number }) {
+  const { api } = useApp();
+  const list = useResource(
+    () => api.get<Page<UploadSummary>>('/api/leads/import', { limit: RECENT_UPLOADS }),
+    `uploads:${version}`,
+  );
+  const refresh = useThrottled(() => void list.reload(), 1000);
+  useLive({ event: (e) => e.type.startsWith('import.') && refresh(), resync: refresh });
+  const items = list.data?.items ?? [];
+  if (items.length === 0) return null;
+  return h(
+    'section',
+    { class: 'recent-uploads', 'aria-labelledby': 'uploads-title' },
+    h('h3', { id: 'uploads-title', class: 'subhead' }, 'Recent uploads'),
+    h(
+      'ol',
+      { class: 'runs' },
+      items.map((u) =>
+        h(
+          'li',
+          { key: u.runId, class: 'run', 'data-run-id': u.runId },
+          h(
+            'div',
+            { class: 'run-head' },
+            h('span', { class: `badge ${UPLOAD_BADGE[u.status]}` }, u.status),
+            h('time', { dateTime: u.startedAt, title: formatFull(u.startedAt) }, formatTime(u.startedAt)),
+          ),
+          h(
+            'p',
+            { class: 'run-counts' },
+            `${formatNumber(u.imported)} imported · ${formatNumber(u.duplicates)} duplicates · ${formatNumber(u.badRows)} bad of ${formatNumber(u.rows)} rows`,
+            u.complete ? '' : ' · still importing',
+          ),
+          u.error ? h('p', { class: 'field-error' }, u.error) : null,
+          h(BadRows, { bad: u.bad, total: u.badRows, truncated: u.badTruncated }),
+        ),
+      ),
+    ),
   );
 }

@@ -66,6 +66,15 @@ export function RecipientsPage({ route }: { route: Route }) {
       actions: h('a', { class: 'button primary', href: href('recipients', 'new') }, 'Add recipient'),
     }),
     h(ErrorNote, { error: list.error ?? error }),
+    // A link to a recipient that is not there (deleted, another org's, mistyped).
+    route.id && route.id !== 'new' && list.data && !editing
+      ? h(
+          'div',
+          { class: 'note note-warn', role: 'alert' },
+          'Recipient not found. ',
+          h('a', { href: href('recipients') }, 'Back to all recipients'),
+        )
+      : null,
     !list.loading && items.length === 0 && !list.error
       ? h('div', { class: 'empty card' }, 'No recipients yet. Add one so leads have somewhere to go.')
       : null,
