@@ -3,7 +3,7 @@
  */
 import busboy from 'busboy';
 import { z } from 'zod';
-import { listImportRuns, listUploadRuns } from '../../adapters/pg/imports.js';
+import { listImportRuns, listUploadRuns, type ImportRunRow } from '../../adapters/pg/imports.js';
 import { ValidationError } from '../../domain/errors.js';
 import { header, rawBody, type HttpEvent } from '../../http/middleware.js';
 import { getUpload, uploadLeadsCsv, uploadSummary } from '../../usecases/csvUpload.js';
@@ -155,6 +155,17 @@ const UploadSummary = z
     finishedAt: z.string().nullable(),
   })
   .openapi('UploadSummary');
+
+/** A page of runs (fetched `limit + 1`, newest first) and the cursor after its last one. */
+function runsPage<T>(rows: ImportRunRow[], limit: number, view: (run: ImportRunRow) => T) {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(view),
+    nextCursor:
+      rows.length > limit && last ? encodeCursor({ t: last.startedAt.toISOString(), id: last.id }) : null,
+  };
+}
 
 const RunsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(20),
@@ -335,18 +346,7 @@ const importRunRoutes = [
         query.limit + 1,
         before && { startedAt: before.t, id: before.id },
       );
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      return {
-        status: 200,
-        body: {
-          items: page.map(runView),
-          nextCursor:
-            rows.length > query.limit && last
-              ? encodeCursor({ t: last.startedAt.toISOString(), id: last.id })
-              : null,
-        },
-      };
+      return { status: 200, body: runsPage(rows, query.limit, runView) };
     },
   }),
   route({
@@ -412,18 +412,7 @@ const importRunRoutes = [
         query.limit + 1,
         before && { startedAt: before.t, id: before.id },
       );
-      const page = rows.slice(0, query.limit);
-      const last = page.at(-1);
-      return {
-        status: 200,
-        body: {
-          items: page.map(uploadSummary),
-          nextCursor:
-            rows.length > query.limit && last
-              ? encodeCursor({ t: last.startedAt.toISOString(), id: last.id })
-              : null,
-        },
-      };
+      return { status: 200, body: runsPage(rows, query.limit, uploadSummary) };
     },
   }),
   route({
